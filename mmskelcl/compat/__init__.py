@@ -1,0 +1,17 @@
+"""Fixes for defects of the pinned stack, applied once on import.
+
+Each fix lives in its own module, says which upstream defect it addresses
+and is a no-op where the defect is absent.
+"""
+from .checkpoint import SAFE_CHECKPOINT_GLOBALS, apply_checkpoint_fix
+from .drn import apply_drn_fix
+
+
+def apply_all() -> None:
+    """Apply every stack fix (idempotent)."""
+    apply_drn_fix()
+    apply_checkpoint_fix()
+
+
+__all__ = ['apply_all', 'apply_drn_fix', 'apply_checkpoint_fix',
+           'SAFE_CHECKPOINT_GLOBALS']

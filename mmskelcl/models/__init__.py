@@ -1,0 +1,1 @@
+from . import backbones, heads, recognizers, utils  # noqa: F401

@@ -1,0 +1,255 @@
+"""CTR-GCN backbone with named taps for auxiliary (contrastive) heads."""
+import math
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+
+from ...datasets.layouts import build_graph
+from ..utils.taps import TapMixin
+from .ctrgcn_units import CTRGCNUnit, MultiScaleTCN, TemporalConvBN
+
+
+class CTRGCNBlock(BaseModule):
+    """``relu(tcn(gcn(x)) + residual(x))`` (official ``TCN_GCN_unit``).
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        A (torch.Tensor): Adjacency subsets ``(K, V, V)``.
+        stride (int): Temporal stride of the TCN and the residual.
+        residual (bool): Whether the block has a residual path.
+        adaptive (bool): Learn the adjacency.
+        kernel_size (int): Temporal kernel of the multi-scale TCN.
+        dilations (Sequence[int]): Dilations of the multi-scale TCN.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 A: torch.Tensor,
+                 stride: int = 1,
+                 residual: bool = True,
+                 adaptive: bool = True,
+                 kernel_size: int = 5,
+                 dilations: Sequence[int] = (1, 2)) -> None:
+        super().__init__()
+        self.gcn = CTRGCNUnit(in_channels, out_channels, A, adaptive)
+        self.tcn = MultiScaleTCN(
+            out_channels,
+            out_channels,
+            kernel_size=kernel_size,
+            stride=stride,
+            dilations=dilations,
+            residual=False)
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = TemporalConvBN(in_channels, out_channels, 1,
+                                           stride)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor, return_topology: bool = False):
+        if return_topology:
+            y, topology = self.gcn(x, return_topology=True)
+        else:
+            y, topology = self.gcn(x), None
+        y = self.tcn(y)
+        if self.residual is not None:
+            y = y + self.residual(x)
+        y = self.relu(y)
+        return (y, topology) if return_topology else y
+
+
+@MODELS.register_module()
+class CTRGCN(TapMixin, BaseModule):
+    """CTR-GCN backbone (Chen et al., ICCV 2021), official architecture.
+
+    Ten blocks with channels ``64, 64, 64, 64, 128, 128, 128, 256, 256, 256``
+    (``base_channels`` x ``ch_ratio`` at ``inflate_stages``), temporal stride
+    2 at blocks 5 and 8, CTR-GC with one unit per adjacency subset (3 for
+    the ``spatial`` graph mode), a multi-scale TCN and an ``MVC`` data BN.
+
+    Input ``(N, M, T, V, C)``; output ``(N, M, C', T', V)`` (MMAction2's
+    GCN convention, so :class:`GCNHead` works unchanged).
+
+    Taps (see :class:`TapMixin`): ``'block1'`` ... ``'block10'`` give the
+    output of that block as ``(N, M, C, T, V)``; ``'topology'`` gives the
+    channel-wise refined topology of the last block (each subset's
+    ``conv4(tanh(...))`` before ``alpha`` and ``A``, as SkeletonGCL/CACL
+    contrast it), averaged over channels and persons: ``(N, K, V, V)``.
+    ``'topology_full'`` keeps every channel and person:
+    ``(N, M, K, C, V, V)``.
+
+    Args:
+        graph_cfg (dict): Graph config; ``layout`` may be any MMAction2
+            layout or one registered in :mod:`mmskelcl.datasets.layouts`
+            (e.g. ``'nwucla'``).
+        in_channels (int): Input channels (3 for 3D or 2D + score).
+        num_person (int): Persons per sample (sizes the ``MVC`` data BN).
+        base_channels (int): Channels of the first block.
+        num_stages (int): Number of blocks.
+        inflate_stages (Sequence[int]): 1-based blocks that multiply the
+            channels by ``ch_ratio``.
+        down_stages (Sequence[int]): 1-based blocks with temporal stride 2.
+        ch_ratio (int): Channel multiplier at ``inflate_stages``.
+        data_bn_type (str, optional): ``'MVC'`` (official), ``'VC'`` (shared
+            over persons) or ``None``.
+        adaptive (bool): Learn the adjacency.
+        kernel_size (int): TCN kernel.
+        dilations (Sequence[int]): TCN dilations.
+        out_taps (Sequence[str]): Taps returned by default (normally set by
+            the recognizer from its auxiliary heads instead).
+        init_cfg (dict or list[dict], optional): mmengine init config. When
+            ``None`` the official initialisation is used (Kaiming fan-out
+            convs, BN weight 1, the spatial unit's BN weight 1e-6).
+
+    Example:
+        >>> import torch
+        >>> m = CTRGCN(graph_cfg=dict(layout='nwucla'), num_person=1)
+        >>> x = torch.randn(2, 1, 52, 20, 3)
+        >>> m(x).shape
+        torch.Size([2, 1, 256, 13, 20])
+        >>> feat, taps = m(x, taps=('block5', 'topology'))
+        >>> taps['block5'].shape, taps['topology'].shape
+        (torch.Size([2, 1, 128, 26, 20]), torch.Size([2, 3, 20, 20]))
+    """
+
+    def __init__(self,
+                 graph_cfg: Dict,
+                 in_channels: int = 3,
+                 num_person: int = 2,
+                 base_channels: int = 64,
+                 num_stages: int = 10,
+                 inflate_stages: Sequence[int] = (5, 8),
+                 down_stages: Sequence[int] = (5, 8),
+                 ch_ratio: int = 2,
+                 data_bn_type: Optional[str] = 'MVC',
+                 adaptive: bool = True,
+                 kernel_size: int = 5,
+                 dilations: Sequence[int] = (1, 2),
+                 out_taps: Sequence[str] = (),
+                 init_cfg: Optional[Union[Dict, list]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.graph = build_graph(graph_cfg)
+        A = torch.tensor(self.graph.A, dtype=torch.float32)
+        num_joints = A.shape[-1]
+        self.in_channels = in_channels
+        self.num_person = num_person
+        self.data_bn_type = data_bn_type
+        if data_bn_type == 'MVC':
+            self.data_bn = nn.BatchNorm1d(num_person * in_channels *
+                                          num_joints)
+        elif data_bn_type == 'VC':
+            self.data_bn = nn.BatchNorm1d(in_channels * num_joints)
+        elif data_bn_type is None:
+            self.data_bn = nn.Identity()
+        else:
+            raise ValueError(f'data_bn_type must be MVC, VC or None, got '
+                             f'{data_bn_type!r}')
+
+        blocks = []
+        channels, in_c = base_channels, in_channels
+        for i in range(1, num_stages + 1):
+            if i in inflate_stages:
+                channels = channels * ch_ratio
+            blocks.append(
+                CTRGCNBlock(
+                    in_c,
+                    channels,
+                    A,
+                    stride=2 if i in down_stages else 1,
+                    residual=i > 1,
+                    adaptive=adaptive,
+                    kernel_size=kernel_size,
+                    dilations=dilations))
+            in_c = channels
+        self.blocks = nn.ModuleList(blocks)
+        self.out_channels = in_c
+        self.available_taps = tuple(
+            [f'block{i}' for i in range(1, num_stages + 1)] +
+            ['topology', 'topology_full'])
+        self.set_taps(out_taps)
+        if init_cfg is None:
+            self._official_init()
+
+    def _official_init(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out')
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+            elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+        for block in self.blocks:
+            nn.init.constant_(block.gcn.bn.weight, 1e-6)
+
+    def init_weights(self) -> None:
+        """Official initialisation unless an ``init_cfg`` is given."""
+        if self.init_cfg is None:
+            self._official_init()
+        else:
+            super().init_weights()
+
+    def _normalize_input(self, x: torch.Tensor) -> torch.Tensor:
+        N, M, T, V, C = x.shape
+        if self.data_bn_type == 'MVC':
+            if M != self.num_person:
+                raise ValueError(
+                    f'CTRGCN was built with num_person={self.num_person} '
+                    f'(MVC data BN) but got inputs with {M} persons')
+            x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
+            x = self.data_bn(x).view(N, M, V, C, T)
+        elif self.data_bn_type == 'VC':
+            x = x.permute(0, 1, 3, 4, 2).reshape(N * M, V * C, T)
+            x = self.data_bn(x).view(N, M, V, C, T)
+        else:
+            x = x.permute(0, 1, 3, 4, 2)
+        return x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)
+
+    def forward(self,
+                x: torch.Tensor,
+                taps: Optional[Sequence[str]] = None
+                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
+        """Forward.
+
+        Args:
+            x (torch.Tensor): ``(N, M, T, V, C)``.
+            taps (Sequence[str], optional): Taps to return; ``None`` uses
+                the configured ``out_taps``.
+
+        Returns:
+            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
+            requested taps when any are requested.
+        """
+        taps = self._check_taps(self.out_taps if taps is None else taps)
+        N, M = x.shape[:2]
+        x = self._normalize_input(x)
+        want_topology = 'topology' in taps or 'topology_full' in taps
+        out = {}
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            if i == last and want_topology:
+                x, q = block(x, return_topology=True)
+                q = q.view(N, M, *q.shape[1:])  # (N, M, K, C, V, V)
+                if 'topology_full' in taps:
+                    out['topology_full'] = q
+                if 'topology' in taps:
+                    out['topology'] = q.mean(dim=(1, 3))
+            else:
+                x = block(x)
+            name = f'block{i + 1}'
+            if name in taps:
+                out[name] = x.view(N, M, *x.shape[1:])
+        x = x.view(N, M, *x.shape[1:])
+        return (x, out) if taps else x
+
+
+def official_fc_std(num_classes: int) -> float:
+    """Std of the official CTR-GCN classifier init, ``sqrt(2 / K)``."""
+    return math.sqrt(2. / num_classes)

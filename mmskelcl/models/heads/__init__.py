@@ -1,0 +1,3 @@
+from .base_aux_head import BaseAuxHead
+
+__all__ = ['BaseAuxHead']

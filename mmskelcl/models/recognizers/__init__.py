@@ -1,0 +1,3 @@
+from .aux_recognizer import AuxRecognizerGCN, strip_aux_state
+
+__all__ = ['AuxRecognizerGCN', 'strip_aux_state']

@@ -1,0 +1,101 @@
+"""One recognizer for every supervised method: GCN + training-only heads."""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmaction.models.recognizers import RecognizerGCN
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+
+from ..utils.taps import supports_taps
+
+
+@MODELS.register_module()
+class AuxRecognizerGCN(RecognizerGCN):
+    """MMAction2's :class:`RecognizerGCN` plus training-only auxiliary heads.
+
+    At training time the backbone returns the taps the auxiliary heads ask
+    for; each head gets ``(taps, logits, labels, sample_idx)`` and returns
+    named losses, logged next to ``loss_cls``. At test time the auxiliary
+    heads are skipped and no tap is computed, so the model is exactly the
+    plain ``RecognizerGCN`` with the same weights.
+
+    Args:
+        backbone (dict): Backbone config (must support taps when any
+            auxiliary head requires one, see
+            :mod:`mmskelcl.models.utils.taps`).
+        cls_head (dict): Classification head config (e.g. ``GCNHead``).
+        aux_heads (Sequence[dict]): Auxiliary head configs.
+        train_cfg, test_cfg, data_preprocessor, init_cfg: As in
+            :class:`RecognizerGCN`.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 cls_head: Optional[dict] = None,
+                 aux_heads: Sequence[dict] = (),
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            cls_head=cls_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.aux_heads = nn.ModuleList(MODELS.build(h) for h in aux_heads)
+        taps: List[str] = []
+        for head in self.aux_heads:
+            taps += [t for t in head.required_taps if t not in taps]
+        if taps and not supports_taps(self.backbone):
+            raise TypeError(
+                f'Auxiliary heads need backbone taps {taps}, but '
+                f'{type(self.backbone).__name__} does not provide taps; use '
+                'a backbone with `available_taps` (e.g. CTRGCN).')
+        if taps:
+            self.backbone._check_taps(taps)
+        self.aux_taps = tuple(taps)
+
+    def loss(self, inputs: torch.Tensor, data_samples: SampleList,
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Classification loss plus every auxiliary head's losses."""
+        if not self.aux_heads:
+            return super().loss(inputs, data_samples, **kwargs)
+        bs, nc = inputs.shape[:2]
+        if nc != 1:
+            raise ValueError('Auxiliary heads train on one clip per sample; '
+                             f'got num_clips={nc}')
+        feats, taps = self.backbone(inputs[:, 0], taps=self.aux_taps)
+        logits = self.cls_head(feats)
+        losses = self.cls_head.loss_by_feat(logits, data_samples)
+        labels = torch.cat([ds.gt_label for ds in data_samples]).to(
+            logits.device)
+        sample_idx = self._sample_indices(data_samples, logits.device)
+        for head in self.aux_heads:
+            aux = head.loss(
+                taps, logits=logits, labels=labels, sample_idx=sample_idx)
+            clash = set(aux) & set(losses)
+            if clash:
+                raise KeyError(f'{type(head).__name__} returned loss names '
+                               f'already used: {sorted(clash)}')
+            losses.update(aux)
+        return losses
+
+    @staticmethod
+    def _sample_indices(data_samples: SampleList,
+                        device: torch.device) -> torch.Tensor:
+        idx = [ds.metainfo.get('sample_idx') for ds in data_samples]
+        if any(i is None for i in idx):
+            raise KeyError(
+                'Data samples lack `sample_idx` in their metainfo; add it to '
+                "PackActionInputs: meta_keys=('frame_dir', 'sample_idx').")
+        return torch.as_tensor(idx, dtype=torch.long, device=device)
+
+
+def strip_aux_state(state_dict: Dict[str, torch.Tensor]) -> Dict:
+    """Drop the auxiliary heads' entries from a state dict (for a plain
+    ``RecognizerGCN``)."""
+    return {k: v for k, v in state_dict.items()
+            if not k.startswith('aux_heads.')}
