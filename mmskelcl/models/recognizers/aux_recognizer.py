@@ -26,7 +26,7 @@ class AuxRecognizerGCN(RecognizerGCN):
             :mod:`mmskelcl.models.utils.taps`).
         cls_head (dict): Classification head config (e.g. ``GCNHead``).
         aux_heads (Sequence[dict]): Auxiliary head configs.
-        train_cfg, test_cfg, data_preprocessor, init_cfg: As in
+        train_cfg, test_cfg, data_preprocessor: As in
             :class:`RecognizerGCN`.
     """
 
@@ -36,15 +36,13 @@ class AuxRecognizerGCN(RecognizerGCN):
                  aux_heads: Sequence[dict] = (),
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 data_preprocessor: Optional[dict] = None) -> None:
         super().__init__(
             backbone=backbone,
             cls_head=cls_head,
             train_cfg=train_cfg,
             test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            data_preprocessor=data_preprocessor)
         self.aux_heads = nn.ModuleList(MODELS.build(h) for h in aux_heads)
         taps: List[str] = []
         for head in self.aux_heads:

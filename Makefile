@@ -1,0 +1,49 @@
+# Quick start: `make demo` and `make test` on a fresh Python 3.11 machine.
+PYTHON_BIN ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# The CPU wheel on these machines. Installed first so that no requirement
+# ever resolves `torch` from the registry (that pulls the multi-GB CUDA
+# build). On a GPU machine: make install TORCH_SPEC="torch==2.13.0" with
+# your CUDA index, or preinstall torch.
+TORCH_SPEC ?= torch==2.13.0
+PYTEST_ARGS ?= -q
+
+.PHONY: install install-tests demo test wheel-smoke clean
+
+$(VENV)/.stamp-install: setup.py
+	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.stamp-tests: $(VENV)/.stamp-install
+	$(PIP) install -q -e ".[tests]"
+	touch $@
+
+install: $(VENV)/.stamp-install
+
+install-tests: $(VENV)/.stamp-tests
+
+demo: install
+	$(PY) tools/run_demo.py
+
+test: install-tests
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Build the wheel, install it in a fresh venv and import every registered
+# module from it (the MMAction2 DRN defect shipped because nobody did this).
+wheel-smoke: install
+	rm -rf build dist /tmp/mmskelcl-wheel-venv
+	$(PIP) install -q build
+	$(PY) -m build --wheel --outdir dist . >/dev/null
+	$(PYTHON_BIN) -m venv /tmp/mmskelcl-wheel-venv
+	/tmp/mmskelcl-wheel-venv/bin/pip install -q --upgrade pip
+	/tmp/mmskelcl-wheel-venv/bin/pip install -q "$(TORCH_SPEC)"
+	/tmp/mmskelcl-wheel-venv/bin/pip install -q dist/*.whl
+	cd /tmp && /tmp/mmskelcl-wheel-venv/bin/python -m mmskelcl.utils.smoke
+
+clean:
+	rm -rf build dist *.egg-info work_dirs data/demo

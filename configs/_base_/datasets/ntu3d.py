@@ -1,0 +1,48 @@
+# NTU RGB+D 60/120, 3D Kinect joints (MMAction2 ntu60_3d.pkl /
+# ntu120_3d.pkl, or tools/data/ntu_to_pkl.py), 25 joints, 2 persons.
+# CTR-GCN recipe: crop-and-resize of the valid frames to 64 (p in [0.5, 1]
+# train, centre 0.95 test), random rotation +-0.3 rad. Benchmark templates
+# override ann_file / splits / num_classes through dict merging.
+ann_file = 'data/nturgbd/ntu60_3d.pkl'
+missing_hint = (
+    'Download MMAction2\'s NTU 3D skeletons: wget https://download.openmmlab'
+    '.com/mmaction/v1.0/skeleton/data/ntu60_3d.pkl -P data/nturgbd/ (ntu120_3d'
+    '.pkl for NTU120), or convert the raw .skeleton files with '
+    'tools/data/ntu_to_pkl.py.')
+clip_len = 64
+num_person = 2
+stream = 'j'
+meta_keys = ('frame_dir', 'sample_idx', 'total_frames')
+
+train_pipeline = [
+    dict(type='PreNormalize3D'),
+    dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(0.5, 1.0)),
+    dict(type='RandomRotation', theta=0.3),
+    dict(type='GenStreamFeat', layout='nturgb+d'),
+    dict(type='FormatGCNInput', num_person=num_person),
+    dict(type='PackActionInputs', meta_keys=meta_keys),
+]
+test_pipeline = [
+    dict(type='PreNormalize3D'),
+    dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(0.95, ),
+         test_mode=True),
+    dict(type='GenStreamFeat', layout='nturgb+d'),
+    dict(type='FormatGCNInput', num_person=num_person),
+    dict(type='PackActionInputs', meta_keys=meta_keys),
+]
+dataset_common = dict(
+    type='SkeletonDataset', ann_file=ann_file, missing_hint=missing_hint,
+    stream=stream)
+train_dataloader = dict(
+    batch_size=64, num_workers=4, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True), drop_last=True,
+    dataset=dict(**dataset_common, split='xsub_train',
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64, num_workers=4, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(**dataset_common, split='xsub_val', pipeline=test_pipeline,
+                 test_mode=True))
+test_dataloader = val_dataloader
+val_evaluator = [dict(type='AccMetric')]
+test_evaluator = val_evaluator

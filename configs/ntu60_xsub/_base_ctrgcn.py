@@ -1,0 +1,19 @@
+# CTR-GCN on ntu60_xsub (3D, 25 joints, 2 persons): the template of
+# ctrgcn_{j,b,jm,bm}.py. CTR-GCN recipe: batch 64, SGD 0.1 nesterov,
+# wd 4e-4, 5 warm-up epochs, 65 epochs, x0.1 at 35 and 55.
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/schedules/sgd_warmup_step.py',
+    '../_base_/models/ctrgcn.py', '../_base_/datasets/ntu3d.py'
+]
+num_classes = 60
+ann_file = 'data/nturgbd/ntu60_3d.pkl'
+model = dict(
+    backbone=dict(graph_cfg=dict(layout='nturgb+d'), num_person=2),
+    cls_head=dict(
+        num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
+train_dataloader = dict(
+    dataset=dict(ann_file=ann_file, num_classes=num_classes,
+                 split='xsub_train'))
+val_dataloader = dict(
+    dataset=dict(ann_file=ann_file, num_classes=num_classes, split='xsub_val'))
+test_dataloader = val_dataloader

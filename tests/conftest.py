@@ -1,0 +1,12 @@
+import pytest
+
+import mmskelcl  # noqa: F401  (stack fixes + registration)
+
+
+@pytest.fixture(autouse=True)
+def _mmaction_scope():
+    """Build from MMAction2's registries with bare type names."""
+    from mmengine.registry import DefaultScope, init_default_scope
+    init_default_scope('mmaction')
+    yield
+    DefaultScope._instance_dict.clear()
