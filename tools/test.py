@@ -1,0 +1,148 @@
+"""Test one or several skeleton streams and fuse their scores.
+
+Single stream (as MMAction2's ``tools/test.py``)::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump FILE]
+
+Several streams, tested one after the other and fused by sample id::
+
+    python tools/test.py CFG_J CKPT_J CFG_B CKPT_B CFG_JM CKPT_JM \\
+        CFG_BM CKPT_BM --weights ctrgcn --dump fused.pkl
+
+Fuse score files written earlier (this tool's dumps or MMAction2
+``DumpResults`` pickles with ``frame_dir``), without running a model::
+
+    python tools/test.py --fuse j.pkl b.pkl --weights 1 1
+
+``--weights`` takes one number per stream or a preset name
+(``mmskelcl.evaluation.WEIGHT_PRESETS``: ctrgcn, pyskl, frhead_*; stream
+order joint, bone, joint-motion, bone-motion); default: equal weights.
+Put the options after the positional config/checkpoint pairs.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import List, Optional
+
+try:
+    import mmskelcl  # noqa: F401  (applies the stack fixes, registers)
+except ImportError:  # not installed: run from a source checkout
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    import mmskelcl  # noqa: F401
+
+from mmengine.config import DictAction
+
+from mmskelcl.apis.test_streams import evaluate_streams
+from mmskelcl.evaluation.fusion import (WEIGHT_PRESETS, format_report,
+                                        fuse_score_files, resolve_weights,
+                                        save_fusion)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Test skeleton recognisers stream by stream and fuse '
+        'their scores by sample id',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='weight presets (joint, bone, joint-motion, bone-motion): ' +
+        '; '.join(f'{k}={list(v)}' for k, v in WEIGHT_PRESETS.items()))
+    parser.add_argument(
+        'pairs',
+        nargs='*',
+        metavar='CONFIG CHECKPOINT',
+        help='one or more config/checkpoint pairs, one pair per stream')
+    parser.add_argument(
+        '--fuse',
+        nargs='+',
+        metavar='SCORES.pkl',
+        help='fuse these score files instead of running models')
+    parser.add_argument(
+        '--weights',
+        nargs='+',
+        help='one weight per stream, or a preset name; default: equal')
+    parser.add_argument(
+        '--stream-names',
+        nargs='+',
+        help='stream names (default: config stems, or the names stored in '
+        'the score files)')
+    parser.add_argument(
+        '--apply-softmax',
+        action='store_true',
+        help='softmax each stream before fusing (for logit scores; '
+        "GCNHead's default average_clips='prob' already stores "
+        'probabilities)')
+    parser.add_argument(
+        '--work-dir',
+        help='work dir; with several streams each uses WORK_DIR/<stream>')
+    parser.add_argument(
+        '--dump',
+        help='save per-stream and fused scores with ids to this .pkl')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings (of every stream), xxx=yyy format')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.fuse and args.pairs:
+        parser.error('give either CONFIG CHECKPOINT pairs or --fuse files, '
+                     'not both')
+    if not args.fuse:
+        if not args.pairs:
+            parser.error('give CONFIG CHECKPOINT (one pair per stream) or '
+                         '--fuse SCORES.pkl ...')
+        if len(args.pairs) % 2:
+            parser.error(f'expected CONFIG CHECKPOINT pairs, got '
+                         f'{len(args.pairs)} positional arguments: '
+                         f'{args.pairs}')
+        try:  # fail before any model runs
+            resolve_weights(args.weights, len(args.pairs) // 2)
+        except ValueError as err:
+            parser.error(str(err))
+    if args.dump is not None and not args.dump.endswith(('.pkl', '.pickle')):
+        parser.error('the dump file must be a .pkl file')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point."""
+    args = parse_args(argv)
+    if args.fuse:
+        try:
+            result = fuse_score_files(
+                args.fuse,
+                weights=args.weights,
+                stream_names=args.stream_names,
+                apply_softmax=args.apply_softmax)
+        except (KeyError, TypeError, ValueError) as err:
+            sys.exit(f'error: {err.args[0] if err.args else err}')
+        if args.dump is not None:
+            save_fusion(result, args.dump)
+    else:
+        result = evaluate_streams(
+            configs=args.pairs[0::2],
+            checkpoints=args.pairs[1::2],
+            weights=args.weights,
+            stream_names=args.stream_names,
+            work_dir=args.work_dir,
+            cfg_options=args.cfg_options,
+            launcher=args.launcher,
+            dump=args.dump,
+            apply_softmax=args.apply_softmax)
+    if result is None:  # non-main rank
+        return
+    print(format_report(result), flush=True)
+    if args.dump is not None:
+        print(f'Scores saved to {args.dump}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
