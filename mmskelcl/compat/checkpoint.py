@@ -7,17 +7,24 @@ stores a ``MessageHub`` state with ``HistoryBuffer`` objects holding numpy
 arrays and numpy scalars in ``meta``, which the restricted unpickler refuses.
 
 The fix keeps ``weights_only=True`` and allowlists exactly the globals that
-mmengine's ``Runner.save_checkpoint`` writes: ``HistoryBuffer`` and the numpy
-array/scalar/dtype reconstructors. Anything else in a checkpoint pickle
-(for example a ``__reduce__`` that would run a shell command) is still
-refused by torch before it can run.
+mmengine's ``Runner.save_checkpoint`` writes: ``HistoryBuffer``, the numpy
+array/scalar/dtype reconstructors, and the statistics methods a
+``HistoryBuffer`` pickles with its state (``HistoryBuffer.min`` etc., which
+pickle writes as ``getattr(HistoryBuffer, 'min')``). ``getattr`` itself is
+*not* allowed: the name resolves to :func:`_history_buffer_getattr`, which
+only returns registered ``HistoryBuffer`` statistics methods and refuses any
+other object or attribute. Anything else in a checkpoint pickle (for example
+a ``__reduce__`` that would run a shell command) is still refused by torch
+before it can run.
 """
-from typing import List
+import pickle
+from typing import Any, List
 
 import numpy as np
 import torch
 
 SAFE_CHECKPOINT_GLOBALS: List = []
+_BUILTIN_STATISTICS = ('min', 'max', 'current', 'mean')
 
 
 def _numpy_globals() -> List:
@@ -34,6 +41,21 @@ def _numpy_globals() -> List:
         if cls is not None:
             objs.append(cls)
     return objs
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Stand-in for ``getattr`` while unpickling a checkpoint: resolves
+    only the statistics methods of ``HistoryBuffer``."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    # the built-in methods are registered lazily, by the first instance
+    allowed = set(_BUILTIN_STATISTICS) | set(
+        HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and isinstance(name, str) and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Refusing getattr({obj!r}, {name!r}) in a checkpoint: only '
+        'HistoryBuffer statistics methods are allowed (mmskelcl.compat)')
 
 
 def defect_present() -> bool:
@@ -57,5 +79,8 @@ def apply_checkpoint_fix() -> bool:
     from mmengine.logging.history_buffer import HistoryBuffer
     if not SAFE_CHECKPOINT_GLOBALS:
         SAFE_CHECKPOINT_GLOBALS.extend([HistoryBuffer] + _numpy_globals())
+        # pickle protocol 2 (torch.save's default) names it __builtin__
+        for path in ('__builtin__.getattr', 'builtins.getattr'):
+            SAFE_CHECKPOINT_GLOBALS.append((_history_buffer_getattr, path))
     torch.serialization.add_safe_globals(SAFE_CHECKPOINT_GLOBALS)
     return True

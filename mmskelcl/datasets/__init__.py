@@ -1,1 +1,16 @@
+"""Skeleton layouts, annotation checks, dataset and transforms."""
+from . import layouts, transforms, validation
+from .skeleton_dataset import SkeletonDataset
+from .transforms import (CenterJoint, CropResizeFrames, GenStreamFeat,
+                         MinMaxNormalize, RandomBoneScale, RandomRotation,
+                         RandomSortedSampleFrames, RandomViewTransform)
+from .validation import (AnnotationError, AnnotationProblem,
+                         assert_valid_annotations, check_annotations)
 
+__all__ = [
+    'layouts', 'transforms', 'validation', 'SkeletonDataset',
+    'AnnotationError', 'AnnotationProblem', 'check_annotations',
+    'assert_valid_annotations', 'CenterJoint', 'CropResizeFrames',
+    'GenStreamFeat', 'MinMaxNormalize', 'RandomBoneScale', 'RandomRotation',
+    'RandomSortedSampleFrames', 'RandomViewTransform'
+]

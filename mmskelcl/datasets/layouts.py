@@ -8,7 +8,7 @@ bone pairs, so the graph and the bone stream agree.
 Joint indices are 0-based. A bone pair ``(v, p)`` means
 ``bone[v] = joint[v] - joint[p]``; a root has ``p == v`` (zero bone).
 """
-from typing import Dict, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 # NW-UCLA, Kinect v1 order: 0 hip centre, 1 spine, 2 shoulder centre, 3 head,
 # 4-7 left shoulder/elbow/wrist/hand, 8-11 right shoulder/elbow/wrist/hand,
@@ -78,3 +78,80 @@ def build_graph(graph_cfg: dict):
     cfg = dict(graph_cfg)
     cfg['layout'] = resolve_layout(cfg.get('layout', 'coco'))
     return Graph(**cfg)
+
+
+# ---------------------------------------------------------------------------
+# Rooted bone trees and left/right symmetric bones (bone-length augmentation).
+#
+# The undirected edges of ``BONE_PAIRS`` (self pairs dropped) form a tree for
+# every layout above. Rooting it at ``SKELETON_ROOTS[layout]`` gives each
+# non-root joint exactly one parent, so a bone is named by its *child* joint.
+# For NTU the root is the spine base (joint 0), the root FR-Head's
+# ``ntu_dir_pairs`` use; the same choice (pelvis / hip centre, or the nose
+# for the COCO/OpenPose star around it) is made for the other layouts.
+SKELETON_ROOTS: Dict[str, int] = {
+    'nturgb+d': 0,
+    'coco': 0,
+    'openpose': 0,
+    'nwucla': 0,
+}
+
+# Pairs of symmetric (left, right) bones, each bone named by its child joint
+# in the tree rooted at ``SKELETON_ROOTS``. NTU is FR-Head's
+# ``ntu_sym_pairs`` (given there as bone indices of ``ntu_dir_pairs``)
+# translated to child joints.
+SYMMETRIC_BONES: Dict[str, Tuple[Tuple[int, int], ...]] = {
+    # shoulder, upper arm, forearm, hand, thumb, hand tip; hip, thigh,
+    # shank, foot.
+    'nturgb+d': ((4, 8), (5, 9), (6, 10), (7, 11), (22, 24), (21, 23),
+                 (12, 16), (13, 17), (14, 18), (15, 19)),
+    # eye, ear, shoulder, upper arm, forearm, hip, thigh, shank.
+    'coco': ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14),
+             (15, 16)),
+    # shoulder, upper arm, forearm, hip, thigh, shank, eye, ear.
+    'openpose': ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13),
+                 (14, 15), (16, 17)),
+    # shoulder, upper arm, forearm, hand; hip, thigh, shank, foot.
+    'nwucla': ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17),
+               (14, 18), (15, 19)),
+}
+
+
+def bone_tree(layout: str,
+              root: Optional[int] = None) -> Tuple[Tuple[int, int], ...]:
+    """``(child, parent)`` bones of a layout's tree, parents before children.
+
+    Args:
+        layout (str): A layout name in ``BONE_PAIRS``.
+        root (int, optional): Root joint. Defaults to
+            ``SKELETON_ROOTS[layout]``.
+
+    Returns:
+        tuple[tuple[int, int]]: ``V - 1`` bones in breadth-first order from
+        the root, so rebuilding joints in this order only uses parents that
+        are already rebuilt.
+
+    Raises:
+        ValueError: If the layout is unknown or its bones are not a tree
+            spanning every joint.
+    """
+    pairs = bone_pairs(layout)
+    num_joints = NUM_JOINTS[layout]
+    root = SKELETON_ROOTS[layout] if root is None else root
+    neighbours: Dict[int, List[int]] = {v: [] for v in range(num_joints)}
+    for v, p in pairs:
+        if v != p:
+            neighbours[v].append(p)
+            neighbours[p].append(v)
+    order, seen, queue = [], {root}, [root]
+    while queue:
+        parent = queue.pop(0)
+        for child in sorted(neighbours[parent]):
+            if child not in seen:
+                seen.add(child)
+                order.append((child, parent))
+                queue.append(child)
+    if len(seen) != num_joints or len(order) != num_joints - 1:
+        raise ValueError(f'The bones of layout {layout!r} are not a tree '
+                         f'spanning its {num_joints} joints')
+    return tuple(order)

@@ -109,3 +109,25 @@ def test_allowlist_is_exactly_what_mmengine_writes():
     assert not any(getattr(g, '__name__', '') in ('system', 'eval', 'exec')
                    for g in allowed)
     assert set(checkpoint.SAFE_CHECKPOINT_GLOBALS) <= allowed
+
+
+@pytest.mark.skipif(not checkpoint.defect_present(),
+                    reason='torch < 2.6 or a fixed mmengine: no allowlist')
+def test_getattr_is_restricted_to_history_buffer_methods(tmp_path):
+    """A pickle may not use the getattr alias to reach anything else."""
+    import pickle as pkl
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    class _GetattrExploit:
+        def __reduce__(self):
+            return (getattr, (HistoryBuffer, '__init__'))
+
+    path = tmp_path / 'evil_getattr.pth'
+    torch.save({'meta': {'x': _GetattrExploit()}}, path)
+    with pytest.raises(pkl.UnpicklingError):
+        _load_checkpoint(str(path), map_location='cpu')
+    ok = tmp_path / 'ok.pth'
+    torch.save({'meta': {'f': HistoryBuffer.mean}}, ok)
+    assert _load_checkpoint(str(ok), map_location='cpu')['meta']['f'] is \
+        HistoryBuffer.mean

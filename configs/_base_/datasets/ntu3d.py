@@ -1,8 +1,10 @@
 # NTU RGB+D 60/120, 3D Kinect joints (MMAction2 ntu60_3d.pkl /
 # ntu120_3d.pkl, or tools/data/ntu_to_pkl.py), 25 joints, 2 persons.
-# CTR-GCN recipe: crop-and-resize of the valid frames to 64 (p in [0.5, 1]
-# train, centre 0.95 test), random rotation +-0.3 rad. Benchmark templates
-# override ann_file / splits / num_classes through dict merging.
+# CTR-GCN recipe: origin at joint 2 (spine) of the first frame (SGN/CTR-GCN
+# preprocessing; MMAction2's PreNormalize3D also aligns axes, swap it in with
+# --cfg-options if wanted), crop-and-resize of the valid frames to 64
+# (p in [0.5, 1] train, centre 0.95 test), random rotation +-0.3 rad.
+# Benchmark templates override ann_file / splits / num_classes by merging.
 ann_file = 'data/nturgbd/ntu60_3d.pkl'
 missing_hint = (
     'Download MMAction2\'s NTU 3D skeletons: wget https://download.openmmlab'
@@ -15,7 +17,7 @@ stream = 'j'
 meta_keys = ('frame_dir', 'sample_idx', 'total_frames')
 
 train_pipeline = [
-    dict(type='PreNormalize3D'),
+    dict(type='CenterJoint', joint=1),
     dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(0.5, 1.0)),
     dict(type='RandomRotation', theta=0.3),
     dict(type='GenStreamFeat', layout='nturgb+d'),
@@ -23,7 +25,7 @@ train_pipeline = [
     dict(type='PackActionInputs', meta_keys=meta_keys),
 ]
 test_pipeline = [
-    dict(type='PreNormalize3D'),
+    dict(type='CenterJoint', joint=1),
     dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(0.95, ),
          test_mode=True),
     dict(type='GenStreamFeat', layout='nturgb+d'),

@@ -1,1 +1,12 @@
+"""Skeleton transforms, registered in ``mmaction.registry.TRANSFORMS``."""
+from .augment import RandomBoneScale, RandomRotation, RandomViewTransform
+from .features import GenStreamFeat, LayoutJointToBone, LayoutToMotion
+from .normalize import CenterJoint, MinMaxNormalize
+from .temporal import CropResizeFrames, RandomSortedSampleFrames
 
+__all__ = [
+    'RandomRotation', 'RandomBoneScale', 'RandomViewTransform',
+    'CenterJoint', 'MinMaxNormalize', 'CropResizeFrames',
+    'RandomSortedSampleFrames', 'GenStreamFeat', 'LayoutJointToBone',
+    'LayoutToMotion'
+]

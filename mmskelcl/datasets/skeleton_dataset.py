@@ -1,0 +1,148 @@
+"""A validating drop-in for MMAction2's ``PoseDataset``."""
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import mmengine
+
+from mmaction.datasets import PoseDataset
+from mmaction.registry import DATASETS
+from .validation import assert_valid_annotations, select_split
+
+PICKLE_SUFFIXES = ('.pkl', '.pickle')
+STREAM_TRANSFORMS = ('GenStreamFeat', 'mmaction.GenStreamFeat')
+
+
+def apply_stream(pipeline: List[Union[Dict, Callable]],
+                 stream: Union[str, Sequence[str]]) -> List:
+    """Copy of ``pipeline`` whose unset ``GenStreamFeat.feats`` is
+    ``stream``.
+
+    Raises:
+        ValueError: If no ``GenStreamFeat`` without ``feats`` is present.
+    """
+    feats = (stream, ) if isinstance(stream, str) else tuple(stream)
+    out, filled = [], 0
+    for step in pipeline:
+        if (isinstance(step, dict) and step.get('type') in STREAM_TRANSFORMS
+                and step.get('feats') is None):
+            step = dict(step, feats=feats)
+            filled += 1
+        out.append(step)
+    if not filled:
+        raise ValueError(
+            f'stream={stream!r} was given but the pipeline has no '
+            "GenStreamFeat without `feats` to apply it to: add "
+            "dict(type='GenStreamFeat', layout=...) to the pipeline.")
+    return out
+
+
+@DATASETS.register_module()
+class SkeletonDataset(PoseDataset):
+    """Skeleton dataset that checks its annotation file before use.
+
+    Behaves as :class:`mmaction.datasets.PoseDataset` (same file schema,
+    ``split``, ``data_prefix``, ``valid_ratio``/``box_thr``), but:
+
+    * a missing ``ann_file`` raises :class:`FileNotFoundError` naming the
+      path, followed by ``missing_hint`` (how to obtain or convert it);
+    * with ``validate=True`` the file is checked by
+      :func:`~mmskelcl.datasets.validation.check_annotations` and every
+      problem is reported at once in an
+      :class:`~mmskelcl.datasets.validation.AnnotationError`;
+    * an unknown split raises ``AnnotationError`` listing the available
+      names instead of a bare ``KeyError``;
+    * the loaded objects are never modified in place (``data_prefix``
+      joins work on copies), and the file is only read.
+
+    Every sample carries ``sample_idx`` (set by mmengine's
+    ``BaseDataset.get_data_info``; under ``RepeatDataset`` it is the index
+    in this dataset, i.e. the repeated index modulo ``len(self)``). Keep it
+    in the data sample with
+    ``dict(type='PackActionInputs',
+    meta_keys=('frame_dir', 'sample_idx', 'total_frames'))``.
+
+    Args:
+        ann_file (str): Path to the annotation pickle.
+        pipeline (list[dict | callable]): Data transforms.
+        split (str, optional): Split name in the file's ``split`` dict.
+            Defaults to None (all annotations).
+        num_classes (int, optional): Number of classes; labels are checked
+            to lie in ``[0, num_classes)``. Defaults to None.
+        validate (bool): Check the file. Defaults to True.
+        missing_hint (str, optional): Appended to the error raised when
+            ``ann_file`` does not exist. Defaults to None.
+        max_listed_problems (int): How many problems the error message
+            lists (all are in ``AnnotationError.problems``). Defaults to 20.
+        stream (str or Sequence[str], optional): The input stream(s),
+            ``'j'``, ``'b'``, ``'jm'``, ``'bm'`` (or several, stacked on
+            channels). It fills ``feats`` of each ``GenStreamFeat`` of the
+            pipeline that leaves ``feats`` unset, so that one config template
+            serves the four streams (a stream config only sets ``stream``).
+            A pipeline without such a transform is an error. Defaults to
+            None (the pipeline decides).
+        **kwargs: Passed to :class:`PoseDataset` (``data_prefix``,
+            ``test_mode``, ``valid_ratio``, ``box_thr``, ``serialize_data``,
+            ``lazy_init``, ...).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[Dict, Callable]],
+                 split: Optional[str] = None,
+                 num_classes: Optional[int] = None,
+                 validate: bool = True,
+                 missing_hint: Optional[str] = None,
+                 max_listed_problems: int = 20,
+                 stream: Optional[Union[str, Sequence[str]]] = None,
+                 **kwargs) -> None:
+        if stream is not None:
+            pipeline = apply_stream(pipeline, stream)
+        self.stream = stream
+        self.validate = validate
+        self.missing_hint = missing_hint
+        self.max_listed_problems = max_listed_problems
+        super().__init__(
+            ann_file,
+            pipeline=pipeline,
+            split=split,
+            num_classes=num_classes,
+            **kwargs)
+
+    def _load_file(self) -> object:
+        """Load ``self.ann_file`` with a clear error when it is absent."""
+        if not osp.isfile(self.ann_file):
+            message = f'Annotation file not found: {self.ann_file}'
+            if self.missing_hint:
+                message += f'\n{self.missing_hint}'
+            raise FileNotFoundError(message)
+        if not self.ann_file.endswith(PICKLE_SUFFIXES):
+            raise ValueError(f'{self.ann_file}: skeleton annotations must '
+                             f'be a pickle ({"/".join(PICKLE_SUFFIXES)})')
+        return mmengine.load(self.ann_file)
+
+    def load_data_list(self) -> List[Dict]:
+        """Load, check and split the annotation file.
+
+        Returns:
+            list[dict]: Shallow copies of the selected annotations.
+        """
+        data = self._load_file()
+        if self.validate:
+            assert_valid_annotations(
+                data,
+                file=self.ann_file,
+                split=self.split,
+                num_classes=self.num_classes,
+                max_listed=self.max_listed_problems)
+        data_list = [
+            dict(anno)
+            for anno in select_split(data, self.split, self.ann_file)
+        ]
+
+        video_prefix = self.data_prefix.get('video')
+        if video_prefix:
+            for item in data_list:
+                for key in ('filename', 'frame_dir'):
+                    if key in item:
+                        item[key] = osp.join(video_prefix, item[key])
+        return data_list
