@@ -5,8 +5,7 @@ ann_file = 'data/finegym/gym_hrnet.pkl'
 missing_hint = (
     'Download PySKL\'s FineGym 2D skeletons: wget https://download.openmmlab'
     '.com/mmaction/pyskl/data/gym/gym_hrnet.pkl -P data/finegym/ (or MMAction2'
-    '\'s gym_2d.pkl and set ann_file), or extract your own with '
-    'tools/data/extract_2d_skeleton.py.')
+    '\'s gym_2d.pkl and set ann_file).')
 num_classes = 99
 clip_len = 64
 num_person = 1

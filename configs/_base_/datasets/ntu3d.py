@@ -9,8 +9,8 @@ ann_file = 'data/nturgbd/ntu60_3d.pkl'
 missing_hint = (
     'Download MMAction2\'s NTU 3D skeletons: wget https://download.openmmlab'
     '.com/mmaction/v1.0/skeleton/data/ntu60_3d.pkl -P data/nturgbd/ (ntu120_3d'
-    '.pkl for NTU120), or convert the raw .skeleton files with '
-    'tools/data/ntu_to_pkl.py.')
+    '.pkl for NTU120). MMAction2\'s file uses splits xsub_train/xsub_val/'
+    'xview_* (NTU60) and xsub_*/xset_* (NTU120).')
 clip_len = 64
 num_person = 2
 stream = 'j'
