@@ -39,31 +39,49 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'line).')
     parser.add_argument('config', help='config file')
     parser.add_argument(
-        '--batch-size', type=int, default=None,
+        '--batch-size',
+        type=int,
+        default=None,
         help='batch size (default: train_dataloader.batch_size)')
-    parser.add_argument('--iters', type=int, default=20,
-                        help='timed iterations per measurement')
-    parser.add_argument('--warmup', type=int, default=5,
-                        help='untimed warm-up iterations')
     parser.add_argument(
-        '--device', default=None,
+        '--iters',
+        type=int,
+        default=20,
+        help='timed iterations per measurement')
+    parser.add_argument(
+        '--warmup', type=int, default=5, help='untimed warm-up iterations')
+    parser.add_argument(
+        '--device',
+        default=None,
         help='cpu or cuda[:N] (default: cuda when available)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of CONFIG, xxx=yyy format')
-    parser.add_argument('--baseline', default=None,
-                        help='second config, benchmarked interleaved')
     parser.add_argument(
-        '--baseline-cfg-options', nargs='+', action=DictAction,
+        '--baseline',
+        default=None,
+        help='second config, benchmarked interleaved')
+    parser.add_argument(
+        '--baseline-cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the baseline config')
     parser.add_argument(
-        '--shape', type=int, nargs=4, metavar=('M', 'T', 'V', 'C'),
-        default=None, help='per-sample input shape (default: inferred)')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (CUDA only)')
+        '--shape',
+        type=int,
+        nargs=4,
+        metavar=('M', 'T', 'V', 'C'),
+        default=None,
+        help='per-sample input shape (default: inferred)')
+    parser.add_argument(
+        '--amp', action='store_true', help='mixed precision (CUDA only)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--no-memory', action='store_true',
-                        help='skip the peak memory measurement')
+    parser.add_argument(
+        '--no-memory',
+        action='store_true',
+        help='skip the peak memory measurement')
     return parser.parse_args(argv)
 
 

@@ -18,16 +18,23 @@ throttling, other tenants) affect both equally; the result then carries
 
 Peak memory:
 
-* CUDA: ``torch.cuda.max_memory_allocated`` over one step, after
-  ``reset_peak_memory_stats`` (all live tensors on the device count: model,
-  optimizer state, inputs, activations, gradients).
-* CPU: the same quantity reconstructed for PyTorch's CPU allocator: the
-  bytes of the tensors alive at the start of the step (parameters, buffers,
-  gradients, optimizer state, input batch) plus the peak of the net tensor
-  allocations during the step, recorded by
-  ``torch.profiler.profile(profile_memory=True)``. The process-wide maximum
-  RSS (``getrusage``) is reported separately; it also counts the Python
-  interpreter, libraries and, with a baseline, both models.
+Both are "what ``torch.cuda.max_memory_allocated`` would say if this model
+were alone on the device": the bytes of the model's tensors alive at the
+start of the step (parameters, buffers, gradients, optimizer state, inputs
+already on the device) plus the peak growth of allocated tensor memory
+during one step.
+
+* CUDA: the growth is ``max_memory_allocated`` (after
+  ``reset_peak_memory_stats``) minus ``memory_allocated`` before the step.
+* CPU: the growth is the peak of the running sum of the tensor allocations
+  and frees recorded by ``torch.profiler.profile(profile_memory=True)``
+  (falls back to the peak growth of the process RSS, sampled every
+  millisecond by a thread, if the profiler records no memory events).
+
+``peak_mem_method`` names the method used. The process-wide maximum RSS
+(``getrusage``) is reported separately as ``process_max_rss_mb``; it also
+counts the Python interpreter, the libraries and, with a baseline, both
+models.
 
 Only the config's ``model``, ``optim_wrapper``, ``train_dataloader`` (batch
 size and pipeline) and ``env_cfg.cudnn_benchmark`` are used; no dataset is
@@ -36,8 +43,10 @@ read. Model weights keep their constructor initialisation
 """
 import copy
 import gc
+import os
 import platform
 import statistics
+import threading
 import time
 from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
@@ -52,8 +61,8 @@ ConfigLike = Union[str, dict, Config]
 Shape = Tuple[int, int, int, int]
 
 __all__ = [
-    'load_config', 'infer_input_shape', 'infer_num_classes',
-    'make_fake_batch', 'benchmark', 'RATIO_METRICS'
+    'load_config', 'infer_input_shape', 'infer_num_classes', 'make_fake_batch',
+    'benchmark', 'RATIO_METRICS'
 ]
 
 # metric -> name of its ratio entry when a baseline is given
@@ -68,7 +77,6 @@ RATIO_METRICS = {
 }
 
 _MB = float(2**20)
-
 
 # ---------------------------------------------------------------------------
 # Config inspection
@@ -242,8 +250,8 @@ def make_fake_batch(batch_size: int,
         torch.randn((1, ) + tuple(shape), generator=gen)
         for _ in range(batch_size)
     ]
-    labels = torch.randint(max(num_classes, 1), (batch_size, ),
-                           generator=gen).tolist()
+    labels = torch.randint(
+        max(num_classes, 1), (batch_size, ), generator=gen).tolist()
     samples = []
     for i, label in enumerate(labels):
         sample = ActionDataSample()
@@ -288,9 +296,7 @@ class _Subject:
         set_random_seed(seed)
         self.model = MODELS.build(copy.deepcopy(cfg.model)).to(device)
         self.optim_wrapper = self._build_optim_wrapper()
-        self.batch = make_fake_batch(batch_size, shape, self.num_classes,
-                                     seed)
-        self.train_ms: List[float] = []
+        self.batch = make_fake_batch(batch_size, shape, self.num_classes, seed)
 
     def _build_optim_wrapper(self) -> OptimWrapper:
         if 'optim_wrapper' not in self.cfg:
@@ -327,9 +333,11 @@ class _Subject:
         _sync(self.device)
         return (time.perf_counter() - start) * 1e3
 
-    def _autocast(self):
+    def _autocast(self) -> torch.autocast:
         if self.amp and self.device.type == 'cuda':
-            return torch.autocast(device_type='cuda', dtype=torch.float16)
+            dtype = getattr(self.optim_wrapper, 'cast_dtype', None)
+            return torch.autocast(
+                device_type='cuda', dtype=dtype or torch.float16)
         return torch.autocast(device_type=self.device.type, enabled=False)
 
     def test_step(self, size: int) -> float:
@@ -346,15 +354,21 @@ class _Subject:
     # -- memory ---------------------------------------------------------
 
     def _resident_bytes(self) -> int:
-        """Bytes of the tensors alive between steps (CPU accounting)."""
+        """Bytes of this model's tensors alive between steps.
+
+        Parameters, gradients, buffers, optimizer state and the input batch
+        that live on the benchmark device.
+        """
         seen = set()
         total = 0
 
         def add(t: Optional[torch.Tensor]) -> None:
             nonlocal total
-            if not isinstance(t, torch.Tensor) or t.device.type != 'cpu':
+            if (not isinstance(t, torch.Tensor)
+                    or t.device.type != self.device.type):
                 return
-            key = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+            key = (t.untyped_storage().data_ptr(),
+                   t.untyped_storage().nbytes())
             if key in seen:
                 return
             seen.add(key)
@@ -372,40 +386,88 @@ class _Subject:
             add(t)
         return total
 
-    def peak_memory_mb(self, step: Callable[[], Any]) -> float:
-        """Peak memory of one call of ``step`` in MiB (see module doc)."""
+    def peak_memory_mb(self, step: Callable[[], Any]) -> Tuple[float, str]:
+        """Peak memory of one call of ``step`` in MiB (see module doc).
+
+        Returns:
+            tuple[float, str]: The peak and the name of the method used.
+        """
         gc.collect()
+        resident = self._resident_bytes()
         if self.device.type == 'cuda':
+            # Other models of the run (baseline) also live on the device:
+            # count this model's state plus the growth during the step.
             torch.cuda.empty_cache()
             _sync(self.device)
+            before = torch.cuda.memory_allocated(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)
             step()
             _sync(self.device)
-            return torch.cuda.max_memory_allocated(self.device) / _MB
-        resident = self._resident_bytes()
-        from torch.profiler import ProfilerActivity, profile
-        with profile(activities=[ProfilerActivity.CPU],
-                     profile_memory=True) as prof:
-            step()
-        events = [
-            e for e in prof.profiler.kineto_results.events()
-            if e.name() == '[memory]' and 'cpu' in str(e.device_type()).lower()
-        ]
-        events.sort(key=lambda e: e.start_ns())
-        current = peak = 0
-        for e in events:
-            current += e.nbytes()
-            peak = max(peak, current)
-        return (resident + peak) / _MB
-
-
-def _peak_mem_method(device: torch.device) -> str:
-    if device.type == 'cuda':
-        return 'cuda_max_memory_allocated'
-    return ('cpu_live_tensors_plus_profiler_peak (bytes of parameters, '
+            peak = torch.cuda.max_memory_allocated(self.device) - before
+            return (resident + peak) / _MB, (
+                'cuda_live_tensors_plus_peak_growth (bytes of parameters, '
+                'buffers, grads and optimizer state alive before the step + '
+                'torch.cuda.max_memory_allocated growth during the step)')
+        try:
+            peak = _profiled_peak_bytes(step)
+        except Exception:  # profiler internals differ: sample the RSS
+            return _rss_peak_delta_mb(step), (
+                'cpu_rss_delta (peak process RSS sampled every ms during '
+                'the step minus RSS before it; allocator caching may hide '
+                'reused memory)')
+        return (resident + peak) / _MB, (
+            'cpu_live_tensors_plus_profiler_peak (bytes of parameters, '
             'buffers, grads, optimizer state and inputs alive before the '
             'step + peak net allocation during the step from '
             'torch.profiler profile_memory)')
+
+
+def _profiled_peak_bytes(step: Callable[[], Any]) -> int:
+    """Peak of the net CPU tensor allocations during ``step``."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(
+            activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    events = [
+        e for e in prof.profiler.kineto_results.events()
+        if e.name() == '[memory]' and 'cpu' in str(e.device_type()).lower()
+    ]
+    if not events:
+        raise RuntimeError('the profiler recorded no memory events')
+    events.sort(key=lambda e: e.start_ns())
+    current = peak = 0
+    for e in events:
+        current += e.nbytes()
+        peak = max(peak, current)
+    return peak
+
+
+def _rss_bytes() -> int:
+    """Current resident set size (Linux ``/proc``)."""
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def _rss_peak_delta_mb(step: Callable[[], Any]) -> float:
+    """Peak RSS growth during ``step``, sampled by a background thread."""
+    before = _rss_bytes()
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _rss_bytes())
+            done.wait(0.001)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        step()
+    finally:
+        done.set()
+        thread.join()
+    return (max(peak, _rss_bytes()) - before) / _MB
 
 
 def _median(values: Sequence[float]) -> float:
@@ -420,6 +482,12 @@ def _process_max_rss_mb() -> Optional[float]:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # kilobytes on Linux, bytes on macOS
     return rss / (_MB if platform.system() == 'Darwin' else 1024.0)
+
+
+def _config_name(config: ConfigLike) -> str:
+    if isinstance(config, Config):
+        return str(config.filename) if config.filename else '<config>'
+    return '<dict>' if isinstance(config, dict) else str(config)
 
 
 def _device_name(device: torch.device) -> str:
@@ -475,23 +543,27 @@ def benchmark(config: ConfigLike,
     """
     if iters < 1 or warmup < 0:
         raise ValueError('need iters >= 1 and warmup >= 0')
-    dev = torch.device(device if device is not None else
-                       ('cuda' if torch.cuda.is_available() else 'cpu'))
+    dev = torch.device(
+        device if device is not None else (
+            'cuda' if torch.cuda.is_available() else 'cpu'))
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError('--device cuda requested but CUDA is unavailable')
+    if amp and dev.type != 'cuda':
+        raise ValueError('--amp needs --device cuda (mmengine '
+                         'AmpOptimWrapper runs on accelerators).')
 
     cfgs = [load_config(config, cfg_options)]
-    names = [config if isinstance(config, str) else '<dict>']
+    names = [_config_name(config)]
     if baseline is not None:
         cfgs.append(load_config(baseline, baseline_cfg_options))
-        names.append(baseline if isinstance(baseline, str) else '<dict>')
+        names.append(_config_name(baseline))
+    if dev.type == 'cuda':  # global switch: the config's setting wins
+        env_cfg = cfgs[0].get('env_cfg', {}) or {}
+        torch.backends.cudnn.benchmark = bool(
+            env_cfg.get('cudnn_benchmark', False))
 
     subjects = []
     for cfg in cfgs:
-        env_cfg = cfg.get('env_cfg', {}) or {}
-        if dev.type == 'cuda':
-            torch.backends.cudnn.benchmark = bool(
-                env_cfg.get('cudnn_benchmark', False))
         bs = batch_size or cfg.get('train_dataloader', {}).get('batch_size')
         if not bs:
             raise ValueError('Cannot infer the batch size: set '
@@ -527,8 +599,8 @@ def benchmark(config: ConfigLike,
     for k, s in enumerate(subjects):
         res: Dict[str, Any] = dict(
             config=names[k],
-            model=s.cfg.model.get('type'),
-            backbone=(s.cfg.model.get('backbone') or {}).get('type'),
+            model=_type_name(s.cfg.model),
+            backbone=_type_name(s.cfg.model.get('backbone') or {}) or None,
             device=str(dev),
             device_name=_device_name(dev),
             torch_version=torch.__version__,
@@ -551,10 +623,10 @@ def benchmark(config: ConfigLike,
         res['infer_samples_per_s'] = (
             s.batch_size / res['infer_batch_ms'] * 1e3)
         if measure_memory:
-            res['train_peak_mem_mb'] = s.peak_memory_mb(s.train_step)
-            res['test_peak_mem_mb'] = s.peak_memory_mb(
+            res['train_peak_mem_mb'], method = s.peak_memory_mb(s.train_step)
+            res['test_peak_mem_mb'], _ = s.peak_memory_mb(
                 lambda s=s: s.test_step(s.batch_size))
-            res['peak_mem_method'] = _peak_mem_method(dev)
+            res['peak_mem_method'] = method
         if s.notes:
             res['notes'] = s.notes
         results.append(res)

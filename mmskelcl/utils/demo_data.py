@@ -46,10 +46,9 @@ __all__ = [
 ]
 
 COCO_JOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
-               'left_shoulder', 'right_shoulder', 'left_elbow',
-               'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
-               'right_hip', 'left_knee', 'right_knee', 'left_ankle',
-               'right_ankle')
+               'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+               'left_wrist', 'right_wrist', 'left_hip', 'right_hip',
+               'left_knee', 'right_knee', 'left_ankle', 'right_ankle')
 
 # Pickle protocol fixed so the bytes do not depend on the Python default.
 PICKLE_PROTOCOL = 4
@@ -106,12 +105,16 @@ def _jump(u: np.ndarray, variant: int, rng: np.random.Generator,
     knee = rng.normal(75.0, 10.0)
     arms_up = gain * rng.normal(160.0, 8.0)
     in_air = np.sin(np.pi * np.clip((u - t_off) / flight, 0.0, 1.0))
-    squat = (dip * _window(u, 0.06, t_off) +
-             land * _window(u, t_off + flight - 0.02, 0.95))
+    squat = (
+        dip * _window(u, 0.06, t_off) +
+        land * _window(u, t_off + flight - 0.02, 0.95))
     arm_e = (-35.0 * _window(u, 0.06, t_off) +
              arms_up * _plateau(u, t_off - 0.05, t_off + flight + 0.08, 0.08))
     out = dict(
-        squat=squat, lift=height * in_air, l_arm_e=arm_e, r_arm_e=arm_e,
+        squat=squat,
+        lift=height * in_air,
+        l_arm_e=arm_e,
+        r_arm_e=arm_e,
         l_arm_a=-70.0 * _plateau(u, 0.0, t_off, 0.1),
         r_arm_a=-70.0 * _plateau(u, 0.0, t_off, 0.1))
     if variant == 1:
@@ -137,11 +140,17 @@ def _turn(u: np.ndarray, variant: int, rng: np.random.Generator,
     passe = _plateau(u, t0 - 0.08, t0 + dur + 0.08, 0.08)
     return dict(
         yaw=turn if variant == 0 else -turn,
-        l_arm_e=gain * 100.0 * crown, r_arm_e=gain * 100.0 * crown,
-        l_arm_a=-45.0 * crown, r_arm_a=-45.0 * crown,
-        l_elbow=35.0 * crown, r_elbow=35.0 * crown,
-        r_hip_f=gain * 50.0 * passe, r_knee=gain * 105.0 * passe,
-        r_hip_a=40.0 * passe, r_shin_a=-75.0 * passe, lift=0.015 * passe)
+        l_arm_e=gain * 100.0 * crown,
+        r_arm_e=gain * 100.0 * crown,
+        l_arm_a=-45.0 * crown,
+        r_arm_a=-45.0 * crown,
+        l_elbow=35.0 * crown,
+        r_elbow=35.0 * crown,
+        r_hip_f=gain * 50.0 * passe,
+        r_knee=gain * 105.0 * passe,
+        r_hip_a=40.0 * passe,
+        r_shin_a=-75.0 * passe,
+        lift=0.015 * passe)
 
 
 def _squat_press(u: np.ndarray, variant: int, rng: np.random.Generator,
@@ -159,7 +168,8 @@ def _squat_press(u: np.ndarray, variant: int, rng: np.random.Generator,
     press = _window(u, *press_win)
     rack = _plateau(u, 0.0, 1.0, 0.06)
     return dict(
-        squat=squat, lean=0.45 * squat,
+        squat=squat,
+        lean=0.45 * squat,
         l_arm_e=gain * (80.0 * rack + 85.0 * press),
         r_arm_e=gain * (80.0 * rack + 85.0 * press),
         l_elbow=80.0 * rack * (1.0 - press),
@@ -181,9 +191,14 @@ def _kick(u: np.ndarray, variant: int, rng: np.random.Generator,
     hip = peak * _window(u, 0.18, 0.82)
     knee = 75.0 * (_window(u, 0.18, c) + _window(u, c, 0.82))
     return dict(
-        r_hip_f=hip, r_knee=knee, lean=-0.2 * hip,
-        l_arm_e=50.0 * guard, r_arm_e=50.0 * guard, l_arm_a=-60.0 * guard,
-        r_arm_a=-60.0 * guard, l_elbow=100.0 * guard,
+        r_hip_f=hip,
+        r_knee=knee,
+        lean=-0.2 * hip,
+        l_arm_e=50.0 * guard,
+        r_arm_e=50.0 * guard,
+        l_arm_a=-60.0 * guard,
+        r_arm_a=-60.0 * guard,
+        l_elbow=100.0 * guard,
         r_elbow=100.0 * guard)
 
 
@@ -203,8 +218,8 @@ def _arm_circle(u: np.ndarray, variant: int, rng: np.random.Generator,
     elev = np.where(lateral, phi, 360.0 - phi)
     # base pose has elevation 8 / azimuth 90: offsets relative to it
     azim = np.where(lateral, 0.0, -150.0)
-    return dict(l_arm_e=gain * elev, r_arm_e=gain * elev, l_arm_a=azim,
-                r_arm_a=azim)
+    return dict(
+        l_arm_e=gain * elev, r_arm_e=gain * elev, l_arm_a=azim, r_arm_a=azim)
 
 
 # (name of class 0, name of class 1, template, what separates the pair)
@@ -243,16 +258,29 @@ def _check_num_pairs(num_pairs: int) -> None:
 
 # Segment lengths in units of body height (roughly anthropometric).
 _SEGMENTS = dict(
-    torso=0.29, shoulder=0.115, hip=0.085, upper_arm=0.186, forearm=0.146,
-    thigh=0.245, shank=0.246, head=1.0)
+    torso=0.29,
+    shoulder=0.115,
+    hip=0.085,
+    upper_arm=0.186,
+    forearm=0.146,
+    thigh=0.245,
+    shank=0.246,
+    head=1.0)
 
-_CHANNELS = ('l_arm_e', 'l_arm_a', 'l_elbow', 'r_arm_e', 'r_arm_a',
-             'r_elbow', 'l_hip_f', 'l_hip_a', 'l_knee', 'l_shin_a', 'r_hip_f',
-             'r_hip_a', 'r_knee', 'r_shin_a', 'squat', 'lean', 'yaw')
+_CHANNELS = ('l_arm_e', 'l_arm_a', 'l_elbow', 'r_arm_e', 'r_arm_a', 'r_elbow',
+             'l_hip_f', 'l_hip_a', 'l_knee', 'l_shin_a', 'r_hip_f', 'r_hip_a',
+             'r_knee', 'r_shin_a', 'squat', 'lean', 'yaw')
 
 # Standing base pose (degrees): arms hanging slightly abducted, legs apart.
-_BASE_POSE = dict(l_arm_e=8.0, r_arm_e=8.0, l_arm_a=90.0, r_arm_a=90.0,
-                  l_elbow=12.0, r_elbow=12.0, l_hip_a=4.0, r_hip_a=4.0)
+_BASE_POSE = dict(
+    l_arm_e=8.0,
+    r_arm_e=8.0,
+    l_arm_a=90.0,
+    r_arm_a=90.0,
+    l_elbow=12.0,
+    r_elbow=12.0,
+    l_hip_a=4.0,
+    r_hip_a=4.0)
 
 
 def _make_subject(rng: np.random.Generator) -> Dict[str, float]:
@@ -278,15 +306,18 @@ def _limb_dir(elev: np.ndarray, azim: np.ndarray, side: float) -> np.ndarray:
     e, a = np.deg2rad(elev), np.deg2rad(azim)
     return np.stack(
         [side * np.sin(e) * np.sin(a), -np.cos(e),
-         np.sin(e) * np.cos(a)], axis=-1)
+         np.sin(e) * np.cos(a)],
+        axis=-1)
 
 
 def _leg_dir(flex: np.ndarray, abd: np.ndarray, side: float) -> np.ndarray:
     """Unit direction of a leg segment (flexion forward, abduction out)."""
     f, a = np.deg2rad(flex), np.deg2rad(abd)
-    return np.stack(
-        [side * np.sin(a) * np.ones_like(f), -np.cos(f) * np.cos(a),
-         np.sin(f) * np.cos(a)], axis=-1)
+    return np.stack([
+        side * np.sin(a) * np.ones_like(f), -np.cos(f) * np.cos(a),
+        np.sin(f) * np.cos(a)
+    ],
+                    axis=-1)
 
 
 def _rot_x(v: np.ndarray, ang: np.ndarray) -> np.ndarray:
@@ -323,27 +354,31 @@ def _pose_3d(ang: Angles, lift: np.ndarray,
     joints[:, 5] = neck + [sw, 0.0, 0.0]
     joints[:, 6] = neck + [-sw, 0.0, 0.0]
     head = subject['head']
-    face = {0: (0.0, 0.12, 0.06), 1: (0.03, 0.15, 0.045),
-            2: (-0.03, 0.15, 0.045), 3: (0.07, 0.135, -0.02),
-            4: (-0.07, 0.135, -0.02)}
+    face = {
+        0: (0.0, 0.12, 0.06),
+        1: (0.03, 0.15, 0.045),
+        2: (-0.03, 0.15, 0.045),
+        3: (0.07, 0.135, -0.02),
+        4: (-0.07, 0.135, -0.02)
+    }
     for j, off in face.items():
         joints[:, j] = neck + _rot_x(
             np.tile(np.asarray(off) * head, (T, 1)), lean)
-    for side, pre, (sh, el, wr) in ((1.0, 'l', (5, 7, 9)),
-                                    (-1.0, 'r', (6, 8, 10))):
+    for side, pre, (sh, el, wr) in ((1.0, 'l', (5, 7, 9)), (-1.0, 'r', (6, 8,
+                                                                        10))):
         e, a = ang[f'{pre}_arm_e'], ang[f'{pre}_arm_a']
-        joints[:, el] = joints[:, sh] + subject['upper_arm'] * _limb_dir(
-            e, a, side)
+        joints[:,
+               el] = joints[:,
+                            sh] + subject['upper_arm'] * _limb_dir(e, a, side)
         joints[:, wr] = joints[:, el] + subject['forearm'] * _limb_dir(
             e + ang[f'{pre}_elbow'], a, side)
-    for side, pre, (hp, kn, an) in ((1.0, 'l', (11, 13, 15)),
-                                    (-1.0, 'r', (12, 14, 16))):
+    for side, pre, (hp, kn, an) in ((1.0, 'l', (11, 13, 15)), (-1.0, 'r',
+                                                               (12, 14, 16))):
         f = ang[f'{pre}_hip_f'] + sq
         # squat: thigh flexes by ``sq``, shank tilts forward by 0.45 sq
         k = ang[f'{pre}_knee'] + 1.45 * sq
         a = ang[f'{pre}_hip_a']
-        joints[:, kn] = joints[:, hp] + subject['thigh'] * _leg_dir(
-            f, a, side)
+        joints[:, kn] = joints[:, hp] + subject['thigh'] * _leg_dir(f, a, side)
         # the shank may turn inwards (shin_a < 0), e.g. for a passe
         joints[:, an] = joints[:, kn] + subject['shank'] * _leg_dir(
             f - k, a + ang[f'{pre}_shin_a'], side)
@@ -360,14 +395,14 @@ def _smooth_noise(rng: np.random.Generator, T: int, n: int,
     k = 7
     white = rng.normal(0.0, 1.0, (T + k - 1, n))
     kernel = np.ones(k) / np.sqrt(k)
-    out = np.stack([np.convolve(white[:, i], kernel, mode='valid')
-                    for i in range(n)], axis=1)
+    out = np.stack(
+        [np.convolve(white[:, i], kernel, mode='valid') for i in range(n)],
+        axis=1)
     return sigma * out
 
 
-def _make_clip(label: int, subject: Dict[str, float],
-               rng: np.random.Generator, min_frames: int,
-               max_frames: int) -> dict:
+def _make_clip(label: int, subject: Dict[str, float], rng: np.random.Generator,
+               min_frames: int, max_frames: int) -> dict:
     """Animate, project and corrupt one clip of class ``label``."""
     T = int(rng.integers(min_frames, max_frames + 1))
     # --- timing: idle frames around the movement + non-linear speed ------
@@ -523,9 +558,13 @@ def generate_demo_dataset(out_file: str,
         str: ``out_file``.
     """
     data = generate_demo_annotations(
-        seed=seed, num_pairs=num_pairs, clips_per_class=clips_per_class,
-        num_subjects=num_subjects, val_subjects=val_subjects,
-        min_frames=min_frames, max_frames=max_frames)
+        seed=seed,
+        num_pairs=num_pairs,
+        clips_per_class=clips_per_class,
+        num_subjects=num_subjects,
+        val_subjects=val_subjects,
+        min_frames=min_frames,
+        max_frames=max_frames)
     out_dir = os.path.dirname(os.path.abspath(out_file))
     os.makedirs(out_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
@@ -533,6 +572,10 @@ def generate_demo_dataset(out_file: str,
     try:
         with os.fdopen(fd, 'wb') as f:
             pickle.dump(data, f, protocol=PICKLE_PROTOCOL)
+        # mkstemp creates 0600 files: give the usual umask-based mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out_file)
     except BaseException:
         if os.path.exists(tmp):
@@ -568,14 +611,20 @@ def handcrafted_features(ann: dict) -> np.ndarray:
     x = (kp - hips.mean(axis=0)) / scale
     vel = np.diff(x, axis=0) * (ann['total_frames'] / 50.0)
     feats = [
-        x.mean(0), x.std(0),
-        vel.mean(0), np.abs(vel).mean(0), x.max(0) - x.min(0)
+        x.mean(0),
+        x.std(0),
+        vel.mean(0),
+        np.abs(vel).mean(0),
+        x.max(0) - x.min(0)
     ]
     return np.concatenate([f.ravel() for f in feats])
 
 
-def _fit_softmax(x: np.ndarray, y: np.ndarray, num_classes: int,
-                 l2: float = 1e-2, lr: float = 0.5,
+def _fit_softmax(x: np.ndarray,
+                 y: np.ndarray,
+                 num_classes: int,
+                 l2: float = 1e-2,
+                 lr: float = 0.5,
                  iters: int = 500) -> np.ndarray:
     """Multinomial logistic regression by full-batch gradient descent."""
     xb = np.concatenate([x, np.ones((len(x), 1))], axis=1)
@@ -647,14 +696,19 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument('--min-frames', type=int, default=30)
     parser.add_argument('--max-frames', type=int, default=80)
     parser.add_argument(
-        '--check', action='store_true',
+        '--check',
+        action='store_true',
         help='also print the hand-crafted linear baseline accuracy')
     args = parser.parse_args(argv)
     out = generate_demo_dataset(
-        args.out_file, seed=args.seed, num_pairs=args.num_pairs,
+        args.out_file,
+        seed=args.seed,
+        num_pairs=args.num_pairs,
         clips_per_class=args.clips_per_class,
-        num_subjects=args.num_subjects, val_subjects=args.val_subjects,
-        min_frames=args.min_frames, max_frames=args.max_frames)
+        num_subjects=args.num_subjects,
+        val_subjects=args.val_subjects,
+        min_frames=args.min_frames,
+        max_frames=args.max_frames)
     with open(out, 'rb') as f:
         data = pickle.load(f)
     print(f'wrote {out}: {len(data["annotations"])} clips '
@@ -663,8 +717,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'{", ".join(class_names(args.num_pairs))}')
     if args.check:
         res = evaluate_handcrafted_baseline(data)
-        print('hand-crafted linear baseline: ' + ', '.join(
-            f'{k}={v:.3f}' for k, v in res.items() if k != 'confusion'))
+        print('hand-crafted linear baseline: ' +
+              ', '.join(f'{k}={v:.3f}'
+                        for k, v in res.items() if k != 'confusion'))
 
 
 if __name__ == '__main__':

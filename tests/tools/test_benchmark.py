@@ -39,8 +39,7 @@ TINY_CFG = dict(
             type='PoseDataset', ann_file='unused.pkl',
             pipeline=TRAIN_PIPELINE)),
     optim_wrapper=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
-                       weight_decay=1e-4)),
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4)),
 )
 
 TIMES = ('train_step_ms', 'samples_per_s', 'infer_bs1_ms', 'infer_batch_ms',
@@ -57,18 +56,25 @@ def test_infer_input_shape():
     cfg = load_config(TINY_CFG)
     assert infer_input_shape(cfg) == (1, 8, 17, 3)
     # nested datasets, dict layouts, in_channels, default num_person
-    cfg = load_config(_tiny(
-        graph_cfg=dict(layout=dict(num_node=5, inward=[(1, 0)], center=0),
-                       mode='stgcn_spatial'),
-        in_channels=6))
+    cfg = load_config(
+        _tiny(
+            graph_cfg=dict(
+                layout=dict(num_node=5, inward=[(1, 0)], center=0),
+                mode='stgcn_spatial'),
+            in_channels=6))
     cfg.train_dataloader.dataset = dict(
-        type='RepeatDataset', times=2,
-        dataset=dict(type='PoseDataset', pipeline=[
-            dict(type='UniformSample', clip_len=12),
-            dict(type='mmaction.FormatGCNInput')]))
+        type='RepeatDataset',
+        times=2,
+        dataset=dict(
+            type='PoseDataset',
+            pipeline=[
+                dict(type='UniformSample', clip_len=12),
+                dict(type='mmaction.FormatGCNInput')
+            ]))
     assert infer_input_shape(cfg) == (2, 12, 5, 6)
     cfg.train_dataloader.dataset.dataset.pipeline = [
-        dict(type='FormatGCNInput')]
+        dict(type='FormatGCNInput')
+    ]
     with pytest.raises(ValueError, match='clip_len'):
         infer_input_shape(cfg)
     cfg = load_config(_tiny(graph_cfg=dict(layout='nope')))
@@ -92,7 +98,10 @@ def test_benchmark_with_baseline():
     res = benchmark(
         _tiny(base_channels=12),
         cfg_options={'model.cls_head.in_channels': 12},
-        baseline=TINY_CFG, iters=2, warmup=1, device='cpu')
+        baseline=TINY_CFG,
+        iters=2,
+        warmup=1,
+        device='cpu')
     json.dumps(res)  # serialisable
     base = res['baseline']
     for r in (res, base):
@@ -110,8 +119,14 @@ def test_benchmark_with_baseline():
 
 
 def test_benchmark_overrides():
-    res = benchmark(TINY_CFG, batch_size=3, shape=(2, 6, 17, 3), iters=1,
-                    warmup=0, device='cpu', measure_memory=False)
+    res = benchmark(
+        TINY_CFG,
+        batch_size=3,
+        shape=(2, 6, 17, 3),
+        iters=1,
+        warmup=0,
+        device='cpu',
+        measure_memory=False)
     assert res['batch_size'] == 3 and res['input_shape'] == [2, 6, 17, 3]
     assert 'baseline' not in res and 'train_peak_mem_mb' not in res
     with pytest.raises(ValueError, match='amp'):
@@ -120,18 +135,36 @@ def test_benchmark_overrides():
 
 def test_cli(tmp_path):
     cfg_file = tmp_path / 'tiny_cfg.py'
-    cfg_file.write_text(
-        "custom_imports = dict(imports=['mmskelcl'], "
-        'allow_failed_imports=False)\n' +
-        '\n'.join(f'{k} = {v!r}' for k, v in TINY_CFG.items()) + '\n')
-    proc = subprocess.run(
-        [sys.executable, 'tools/benchmark.py', str(cfg_file), '--iters', '1',
-         '--warmup', '0', '--device', 'cpu', '--batch-size', '2',
-         '--no-memory', '--cfg-options', 'model.cls_head.num_classes=3'],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    cfg_file.write_text("custom_imports = dict(imports=['mmskelcl'], "
+                        'allow_failed_imports=False)\n' +
+                        '\n'.join(f'{k} = {v!r}'
+                                  for k, v in TINY_CFG.items()) + '\n')
+    proc = subprocess.run([
+        sys.executable, 'tools/benchmark.py',
+        str(cfg_file), '--iters', '1', '--warmup', '0', '--device', 'cpu',
+        '--batch-size', '2', '--no-memory', '--cfg-options',
+        'model.cls_head.num_classes=3'
+    ],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     last = proc.stdout.strip().splitlines()[-1]
     res = json.loads(last)
     assert res['config'] == str(cfg_file)
     assert res['num_classes'] == 3
     assert res['train_step_ms'] > 0 and res['samples_per_s'] > 0
+
+
+def test_cpu_memory_fallback(monkeypatch):
+    """Without usable profiler memory events the RSS sampler is used."""
+    import mmskelcl.utils.benchmark as bench
+
+    def broken(step):
+        raise RuntimeError('no memory events')
+
+    monkeypatch.setattr(bench, '_profiled_peak_bytes', broken)
+    res = benchmark(TINY_CFG, iters=1, warmup=0, device='cpu')
+    assert res['peak_mem_method'].startswith('cpu_rss_delta')
+    assert res['train_peak_mem_mb'] >= 0

@@ -48,8 +48,10 @@ def test_format(demo):
     assert set(demo) == {'split', 'annotations'}
     anns = demo['annotations']
     assert len(anns) == 8 * 40
-    keys = {'frame_dir', 'label', 'total_frames', 'img_shape',
-            'original_shape', 'keypoint', 'keypoint_score'}
+    keys = {
+        'frame_dir', 'label', 'total_frames', 'img_shape', 'original_shape',
+        'keypoint', 'keypoint_score'
+    }
     for ann in anns:
         assert set(ann) == keys
         assert isinstance(ann['frame_dir'], str)
@@ -103,8 +105,13 @@ def test_pairs_and_options():
     for k in range(4):
         assert (names[2 * k], names[2 * k + 1]) == PAIRS[k][:2]
     small = generate_demo_annotations(
-        seed=3, num_pairs=len(PAIRS), clips_per_class=4, num_subjects=4,
-        val_subjects=1, min_frames=20, max_frames=24)
+        seed=3,
+        num_pairs=len(PAIRS),
+        clips_per_class=4,
+        num_subjects=4,
+        val_subjects=1,
+        min_frames=20,
+        max_frames=24)
     labels = sorted({a['label'] for a in small['annotations']})
     assert labels == list(range(2 * len(PAIRS)))
     assert all(20 <= a['total_frames'] <= 24 for a in small['annotations'])
@@ -145,15 +152,18 @@ def test_learnable_but_fine_grained(demo):
 
 def test_cli(tmp_path):
     out = tmp_path / 'cli.pkl'
-    proc = subprocess.run(
-        [sys.executable, '-m', 'mmskelcl.utils.demo_data', str(out),
-         '--seed', '5', '--clips-per-class', '8', '--num-pairs', '2'],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([
+        sys.executable, '-m', 'mmskelcl.utils.demo_data',
+        str(out), '--seed', '5', '--clips-per-class', '8', '--num-pairs', '2'
+    ],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     with open(out, 'rb') as f:
         data = pickle.load(f)
     assert len(data['annotations']) == 4 * 8
     ref = tmp_path / 'ref.pkl'
-    generate_demo_dataset(
-        str(ref), seed=5, clips_per_class=8, num_pairs=2)
+    generate_demo_dataset(str(ref), seed=5, clips_per_class=8, num_pairs=2)
     assert _sha256(ref) == _sha256(out)
