@@ -1,1 +1,2 @@
-from . import backbones, heads, recognizers, utils  # noqa: F401
+from . import (backbones, heads, losses, memory, recognizers,  # noqa: F401
+               utils)

@@ -133,15 +133,26 @@ def test_train_save_resume_test(ann_file, tmp_path):
     assert 0.0 <= metrics['acc/top1'] <= 1.0
 
 
-def test_tools_test_loads_runner_checkpoint(ann_file, tmp_path):
-    work = str(tmp_path / 'work')
-    Runner.from_cfg(_cfg(ann_file, work, max_epochs=1)).train()
-    cfg_file = str(tmp_path / 'tiny_j.py')
-    _cfg(ann_file, work).dump(cfg_file)
-    res = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'test.py'), cfg_file,
-         osp.join(work, 'epoch_1.pth'), '--work-dir',
-         str(tmp_path / 'test_out')],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+def _tool(tmp_path, *args):
+    res = subprocess.run([sys.executable, *args], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
+    return res
+
+
+def test_train_resume_and_test_tools(ann_file, tmp_path):
+    """tools/train.py, tools/train.py --resume, tools/test.py CKPT."""
+    work = str(tmp_path / 'work')
+    cfg_file = str(tmp_path / 'tiny_j.py')
+    _cfg(ann_file, work, max_epochs=1).dump(cfg_file)
+    train = osp.join(REPO, 'tools', 'train.py')
+    _tool(tmp_path, train, cfg_file)
+    assert osp.exists(osp.join(work, 'epoch_1.pth'))
+    res = _tool(tmp_path, train, cfg_file, '--resume', '--cfg-options',
+                'train_cfg.max_epochs=2', 'log_level=INFO')
+    assert 'resumed epoch: 1' in res.stdout + res.stderr
+    assert osp.exists(osp.join(work, 'epoch_2.pth'))
+    res = _tool(tmp_path, osp.join(REPO, 'tools', 'test.py'), cfg_file,
+                osp.join(work, 'epoch_2.pth'), '--work-dir',
+                str(tmp_path / 'test_out'))
     assert 'tiny_j' in res.stdout and 'top1' in res.stdout

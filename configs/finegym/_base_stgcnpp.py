@@ -1,0 +1,15 @@
+# ST-GCN++ (PySKL/MMAction2: MMAction2's STGCN with a learnable graph,
+# residual GCN and multi-scale TCN) on FineGym99, with the data pipeline and
+# recipe of this folder's CTR-GCN template, so backbones compare under one
+# recipe. The template of stgcnpp_{j,b,jm,bm}.py.
+_base_ = ['./_base_ctrgcn.py']
+model = dict(
+    _delete_=True,
+    type='RecognizerGCN',
+    backbone=dict(
+        type='STGCN',
+        gcn_adaptive='init',
+        gcn_with_res=True,
+        tcn_type='mstcn',
+        graph_cfg=dict(layout='coco', mode='spatial')),
+    cls_head=dict(type='GCNHead', num_classes=99, in_channels=256))

@@ -1,0 +1,47 @@
+"""Size memory banks to the training set before a run starts."""
+from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from ..models.memory import MemoryBank
+
+
+def original_dataset_length(dataset) -> int:
+    """Length of a dataset with repeat wrappers removed (``sample_idx`` is
+    taken modulo it under mmengine's ``RepeatDataset``)."""
+    while hasattr(dataset, 'times') and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    return len(dataset)
+
+
+@HOOKS.register_module()
+class MemoryBankHook(Hook):
+    """Give every unsized :class:`MemoryBank` of the model one slot per
+    training sample (``'index'`` mode) or ``fifo_size`` slots (``'fifo'``,
+    default: also the training-set length) when training starts. A bank
+    restored by ``--resume`` or ``load_from`` already has the checkpoint's
+    size and contents and is left alone; testing never needs the bank.
+
+    Args:
+        fifo_size (int, optional): FIFO bank size when the bank config
+            gives none.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, fifo_size: int = None) -> None:
+        self.fifo_size = fifo_size
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        banks = [m for m in model.modules() if isinstance(m, MemoryBank)]
+        if not banks or all(b.size for b in banks):
+            return
+        n = original_dataset_length(runner.train_dataloader.dataset)
+        for bank in banks:
+            if bank.size == 0:
+                size = n if bank.mode == 'index' else (self.fifo_size or n)
+                bank.resize(size)
+                runner.logger.info(f'MemoryBank sized to {size} slots '
+                                   f'({bank.mode} mode, {n} samples)')

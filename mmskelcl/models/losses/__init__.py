@@ -1,0 +1,3 @@
+from .sampled_infonce import SampledInfoNCELoss
+
+__all__ = ['SampledInfoNCELoss']

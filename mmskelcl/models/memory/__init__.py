@@ -1,0 +1,4 @@
+from .bank import MemoryBank
+from .sampler import ContrastiveSampler, SampledPairs
+
+__all__ = ['MemoryBank', 'ContrastiveSampler', 'SampledPairs']
