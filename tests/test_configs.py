@@ -1,4 +1,6 @@
 """The shipped configs (this test reads configs/ on purpose)."""
+import copy
+import functools
 import glob
 import os.path as osp
 
@@ -25,9 +27,15 @@ EXPECTED = {  # classes, layout, persons, epochs, steps, wd, batch
 METHODS = ('ctrgcn', 'stgcnpp')
 
 
+@functools.lru_cache(maxsize=None)
+def _load(path):
+    return Config.fromfile(path)
+
+
 def _cfg(dataset, stream, method='ctrgcn'):
-    return Config.fromfile(
-        osp.join(REPO, 'configs', dataset, f'{method}_{stream}.py'))
+    """A fresh copy of a parsed config (parsing is cached)."""
+    return copy.deepcopy(
+        _load(osp.join(REPO, 'configs', dataset, f'{method}_{stream}.py')))
 
 
 def _inner(ds):
@@ -118,3 +126,52 @@ def test_every_config_parses():
     assert len(files) >= 6 * 4
     for f in files:
         Config.fromfile(f)
+
+
+CONTRAST_DIRS = ('finegym', 'ntu60_xsub', 'ntu60_xview', 'nwucla')
+
+
+@pytest.mark.parametrize('method', ('cacl_ctrgcn', 'skeletongcl_ctrgcn'))
+@pytest.mark.parametrize('dataset', CONTRAST_DIRS)
+@pytest.mark.parametrize('stream', STREAMS)
+def test_contrastive_configs(dataset, stream, method):
+    cfg = _cfg(dataset, stream, method)
+    base = _cfg(dataset, stream)
+    classes, layout = EXPECTED[dataset][:2]
+    head = cfg.model.aux_heads.graph
+    assert cfg.model.type == 'AuxRecognizerGCN'
+    assert head.in_dim == 3 * NUM_JOINTS[layout] ** 2
+    assert head.num_classes == classes
+    assert dict(type='MemoryBankHook') in cfg.custom_hooks
+    # same backbone, head, data and schedule as the baseline
+    assert cfg.model.backbone == base.model.backbone
+    assert cfg.model.cls_head == base.model.cls_head
+    assert cfg.param_scheduler == base.param_scheduler
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert _inner(cfg[loader].dataset).stream == stream
+    if method == 'skeletongcl_ctrgcn':
+        assert head.sampler.neg_strategy == 'R+H'
+        assert head.proj_trainable is False
+        assert 'temperature' in head.loss
+    else:
+        assert set(head) == {'type', 'in_dim', 'num_classes'}  # defaults
+
+
+@pytest.mark.parametrize('dataset', CONTRAST_DIRS)
+def test_cacl_defaults_are_the_paper_settings(dataset):
+    import torch
+    cfg = _cfg(dataset, 'j', 'cacl_ctrgcn')
+    model = MODELS.build(cfg.model)
+    head = model.aux_heads['graph']
+    s = head.sampler
+    assert (s.num_pos, s.num_neg, s.pos_strategy, s.neg_strategy,
+            s.mix_mode) == (128, 512, 'hard', 'R+CA', 'rows')
+    assert s.min_pos_policy == 'use_available'
+    assert (head.loss_fn.temperature, head.loss_fn.loss_weight) == (0.8, 1.0)
+    assert head.proj.fc.weight.requires_grad
+    assert head.bank.mode == 'index' and head.bank.size == 0  # hook sizes
+    classes, layout, persons = EXPECTED[dataset][:3]
+    x = torch.randn(1, 1, persons, 8, NUM_JOINTS[layout], 3)
+    with torch.no_grad():
+        scores, _ = model.extract_feat(x, stage='head')
+    assert scores.shape == (1, classes)

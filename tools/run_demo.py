@@ -1,8 +1,10 @@
 """The demo behind ``make demo``: generate the bundled demo set, train the
-four streams briefly, test each checkpoint and print the ensemble table.
+four streams of the plain CTR-GCN baseline and of CACL briefly, test each
+checkpoint, print each method's ensemble table and a side-by-side summary.
 
-    python tools/run_demo.py [--method ctrgcn] [--streams j b jm bm]
-                             [--weights 2 2 1 1] [--work-dir work_dirs/demo]
+    python tools/run_demo.py [--methods ctrgcn cacl_ctrgcn]
+                             [--streams j b jm bm] [--weights 2 2 1 1]
+                             [--work-dir work_dirs/demo]
 """
 import argparse
 import os
@@ -17,7 +19,8 @@ DATA = osp.join('data', 'demo', 'finegym_demo.pkl')
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--methods', nargs='+', default=['ctrgcn'],
+    p.add_argument('--methods', nargs='+',
+                   default=['ctrgcn', 'cacl_ctrgcn'],
                    help='config prefixes in configs/demo/')
     p.add_argument('--streams', nargs='+', default=['j', 'b', 'jm', 'bm'])
     p.add_argument('--weights', nargs='+', default=['2', '2', '1', '1'],
@@ -37,12 +40,29 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
+def summary(dumps: dict, streams: list) -> str:
+    """Top-1 / mean-class accuracy of every method side by side."""
+    import pickle
+    rows = ['Demo summary: top-1 / mean-class accuracy (%) on the val split',
+            'method'.ljust(14) + ''.join(s.rjust(14) for s in streams) +
+            'fused'.rjust(14)]
+    for method, path in dumps.items():
+        with open(osp.join(REPO, path), 'rb') as f:
+            metrics = pickle.load(f)['metrics']
+        cells = [metrics[s] for s in streams] + [metrics['fused']]
+        rows.append(method.ljust(14) + ''.join(
+            f"{100 * m['top1']:6.2f} /{100 * m['mean1']:6.2f}"
+            for m in cells))
+    return '\n'.join(rows)
+
+
 def main() -> None:
     args = parse_args()
     start = time.time()
     if not osp.exists(osp.join(REPO, DATA)):
         run([sys.executable, '-m', 'mmskelcl.utils.demo_data', DATA,
              '--seed', str(args.seed)])
+    dumps = {}
     for method in args.methods:
         pairs = []
         for stream in args.streams:
@@ -50,10 +70,12 @@ def main() -> None:
             work = osp.join(args.work_dir, f'{method}_{stream}')
             run([sys.executable, 'tools/train.py', cfg, '--work-dir', work])
             pairs += [cfg, last_checkpoint(work)]
+        dumps[method] = osp.join(args.work_dir, f'{method}_scores.pkl')
         run([sys.executable, 'tools/test.py', *pairs, '--stream-names',
              *args.streams, '--weights', *args.weights, '--work-dir',
              osp.join(args.work_dir, f'{method}_test'), '--dump',
-             osp.join(args.work_dir, f'{method}_scores.pkl')])
+             dumps[method]])
+    print(summary(dumps, args.streams))
     print(f'demo finished in {(time.time() - start) / 60:.1f} min',
           flush=True)
 

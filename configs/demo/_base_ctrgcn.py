@@ -1,7 +1,10 @@
 # The demo: CTR-GCN on the bundled fine-grained 2D demo set (8 classes in
 # 4 near-identical pairs, COCO-17 + scores, 1 person), written by
 # `python -m mmskelcl.utils.demo_data data/demo/finegym_demo.pkl`.
-# It is the FineGym template with a CPU-sized schedule and clip length.
+# It is the FineGym template with a CPU-sized schedule, clip length and
+# width: CTR-GCN at half width (base_channels 32, 0.37M parameters) so that
+# `make demo` trains eight models (4 streams, baseline and CACL) on 2 CPU
+# cores in its budget. Everything else is the full architecture.
 _base_ = ['../finegym/_base_ctrgcn.py']
 ann_file = 'data/demo/finegym_demo.pkl'
 num_classes = 8
@@ -10,8 +13,11 @@ max_epochs = 12
 missing_hint = ('Generate it: python -m mmskelcl.utils.demo_data '
                 'data/demo/finegym_demo.pkl (make demo does this).')
 model = dict(
+    backbone=dict(base_channels=32),
     cls_head=dict(
-        num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
+        num_classes=num_classes,
+        in_channels=128,
+        init_cfg=dict(std=(2 / num_classes)**0.5)))
 
 
 def _pipeline(num_clips, test_mode):

@@ -41,17 +41,18 @@ def _model(aux=True):
                            num_person=1, base_channels=8, num_stages=3,
                            inflate_stages=(), down_stages=()),
              cls_head=dict(type='GCNHead', num_classes=3, in_channels=8),
-             aux_heads=[dict(type='_TestTopologyHead')] if aux else []))
+             aux_heads=dict(topo=dict(
+                 type='_TestTopologyHead')) if aux else {}))
 
 
 def test_train_step_logs_both_losses_and_passes_inputs():
     torch.manual_seed(0)
     model = _model()
-    before = model.aux_heads[0].proj.weight.detach().clone()
+    before = model.aux_heads['topo'].proj.weight.detach().clone()
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     log = model.train_step(_batch(), wrapper)
     assert {'loss', 'loss_cls', 'loss_aux'} <= set(log)
-    head = model.aux_heads[0]
+    head = model.aux_heads['topo']
     taps, labels, idx = head.calls[-1]
     assert taps == {'topology', 'block1'}
     assert labels.tolist() == [0, 1, 2, 0]
@@ -77,7 +78,7 @@ def test_inference_skips_aux_heads_and_matches_plain_recognizer():
     batch = _batch()
     out = model.test_step(batch)
     ref = plain.test_step(batch)
-    assert not model.aux_heads[0].calls  # no aux head at inference
+    assert not model.aux_heads['topo'].calls  # no aux head at inference
     for a, b in zip(out, ref):
         torch.testing.assert_close(a.pred_score, b.pred_score)
 

@@ -1,5 +1,5 @@
 """One recognizer for every supervised method: GCN + training-only heads."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -25,7 +25,11 @@ class AuxRecognizerGCN(RecognizerGCN):
             auxiliary head requires one, see
             :mod:`mmskelcl.models.utils.taps`).
         cls_head (dict): Classification head config (e.g. ``GCNHead``).
-        aux_heads (Sequence[dict]): Auxiliary head configs.
+        aux_heads (dict[str, dict] | Sequence[dict]): Auxiliary head
+            configs, preferably by name (``dict(graph=dict(type=...))``):
+            named heads merge in child configs and are reachable from the
+            command line (``--cfg-options
+            model.aux_heads.graph.sampler.neg_strategy=CA``).
         train_cfg, test_cfg, data_preprocessor: As in
             :class:`RecognizerGCN`.
     """
@@ -33,7 +37,7 @@ class AuxRecognizerGCN(RecognizerGCN):
     def __init__(self,
                  backbone: dict,
                  cls_head: Optional[dict] = None,
-                 aux_heads: Sequence[dict] = (),
+                 aux_heads: Union[Mapping[str, dict], Sequence[dict]] = (),
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None) -> None:
@@ -43,9 +47,13 @@ class AuxRecognizerGCN(RecognizerGCN):
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor)
-        self.aux_heads = nn.ModuleList(MODELS.build(h) for h in aux_heads)
+        if isinstance(aux_heads, Mapping):
+            self.aux_heads = nn.ModuleDict(
+                {name: MODELS.build(h) for name, h in aux_heads.items()})
+        else:
+            self.aux_heads = nn.ModuleList(MODELS.build(h) for h in aux_heads)
         taps: List[str] = []
-        for head in self.aux_heads:
+        for head in self._heads():
             taps += [t for t in head.required_taps if t not in taps]
         if taps and not supports_taps(self.backbone):
             raise TypeError(
@@ -71,7 +79,7 @@ class AuxRecognizerGCN(RecognizerGCN):
         labels = torch.cat([ds.gt_label for ds in data_samples]).to(
             logits.device)
         sample_idx = self._sample_indices(data_samples, logits.device)
-        for head in self.aux_heads:
+        for head in self._heads():
             aux = head.loss(
                 taps, logits=logits, labels=labels, sample_idx=sample_idx)
             clash = set(aux) & set(losses)
@@ -80,6 +88,11 @@ class AuxRecognizerGCN(RecognizerGCN):
                                f'already used: {sorted(clash)}')
             losses.update(aux)
         return losses
+
+    def _heads(self) -> List[nn.Module]:
+        if isinstance(self.aux_heads, nn.ModuleDict):
+            return list(self.aux_heads.values())
+        return list(self.aux_heads)
 
     @staticmethod
     def _sample_indices(data_samples: SampleList,

@@ -1,0 +1,15 @@
+# SkeletonGCL (ICLR'23) on CTR-GCN, as released: R+H negatives (two row
+# sets per positive), hard positives, anchors skipped until the bank holds
+# N+ positives and N_c negatives, and the projection frozen at its random
+# init (the released Linear is not in the optimizer). Per-stream
+# temperatures of the released scripts are set in the stream files.
+# Template of skeletongcl_ctrgcn_{j,b,jm,bm}.py.
+_base_ = ['./_base_cacl_ctrgcn.py']
+model = dict(
+    aux_heads=dict(
+        graph=dict(
+            proj_trainable=False,
+            sampler=dict(
+                neg_strategy='R+H',
+                min_pos_policy='skip',
+                min_neg_policy='skip'))))
