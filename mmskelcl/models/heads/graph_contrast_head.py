@@ -109,7 +109,12 @@ class GraphContrastHead(BaseAuxHead):
         own_slots = sample_idx if self.bank.mode == 'index' else None
         if self.update_before_loss:
             own_slots = self.bank.update(z.detach(), labels, sample_idx)
-        sim = z @ self.bank.feats.t()
+        bank_feats = self.bank.feats
+        if not self.update_before_loss:
+            # the update below writes into the buffer in place, while
+            # autograd still needs it for d(sim)/dz: use a copy
+            bank_feats = bank_feats.clone()
+        sim = z @ bank_feats.t()
         pairs = self.sampler(sim, labels, self.bank.labels, self.bank.valid,
                              self_slots=own_slots)
         value = self.loss_fn(sim, pairs)

@@ -134,15 +134,20 @@ class ContrastiveSampler(BaseModule):
             self_slots (Tensor, optional): ``(B,)`` each anchor's own slot
                 (excluded from its positives when ``exclude_self``).
         """
-        sim = sim.detach()
+        # select in float32 outside autocast: under AMP ``sim`` arrives in
+        # fp16/bf16 and the class means (a matmul) and the CA keys
+        # ``class rank + within-class term`` lose the within-class order
+        # and can even swap classes
+        sim = sim.detach().float()
         same = bank_labels[None] == labels[:, None]
         pos_ok = bank_valid[None] & same
         neg_ok = bank_valid[None] & ~same
         if self.exclude_self and self_slots is not None:
             pos_ok[torch.arange(len(labels)), self_slots] = False
-        pos_idx, pos_mask = self._positives(sim, pos_ok)
-        neg_sets = self._negatives(sim, neg_ok, labels, bank_labels,
-                                   bank_valid)
+        with torch.autocast(device_type=sim.device.type, enabled=False):
+            pos_idx, pos_mask = self._positives(sim, pos_ok)
+            neg_sets = self._negatives(sim, neg_ok, labels, bank_labels,
+                                       bank_valid)
         n_pos, n_neg = pos_ok.sum(1), neg_ok.sum(1)
         need_pos = self.num_pos if self.min_pos_policy == 'skip' else 1
         need_neg = self.num_neg if self.min_neg_policy == 'skip' else 1

@@ -1,0 +1,1 @@
+"""CACL tests: memory bank, sampler, loss, resume, distributed."""
