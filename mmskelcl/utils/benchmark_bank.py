@@ -84,7 +84,7 @@ def benchmark_bank_loss(reference: Optional[Callable] = None,
                                  neg_strategy=neg_strategy)
     loss_fn = SampledInfoNCELoss(temperature=temperature)
 
-    def batched():
+    def batched():  # as GraphContrastHead does it
         z = F.normalize(z0.clone().requires_grad_(), dim=1)
         sim = z @ bank.t()
         loss_fn(sim, sampler(sim, labels, bank_labels, valid)).backward()

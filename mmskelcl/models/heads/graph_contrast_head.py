@@ -114,6 +114,8 @@ class GraphContrastHead(BaseAuxHead):
             # the update below writes into the buffer in place, while
             # autograd still needs it for d(sim)/dz: use a copy
             bank_feats = bank_feats.clone()
+        # one matmul serves the selection (detached inside the sampler) and
+        # the loss (gathers the selected entries, gradient to the anchors)
         sim = z @ bank_feats.t()
         pairs = self.sampler(sim, labels, self.bank.labels, self.bank.valid,
                              self_slots=own_slots)

@@ -45,17 +45,21 @@ class SampledInfoNCELoss(BaseModule):
             Tensor: Scalar loss (0, still attached to the graph, when no row
             is valid, e.g. while the bank fills).
         """
+        return self._rows_loss(
+            sim.gather(1, pairs.pos_idx),
+            [sim.gather(1, idx) for idx, _ in pairs.neg_sets], pairs)
+
+    def _rows_loss(self, pos: torch.Tensor, negs: list,
+                   pairs: SampledPairs) -> torch.Tensor:
         tau = self.temperature
-        pos = sim.gather(1, pairs.pos_idx) / tau  # (B, P)
+        pos = pos / tau  # (B, P)
         rows_valid = pairs.pos_mask & pairs.eligible[:, None]
-        total = sim.new_zeros(())
-        count = 0
-        for neg_idx, neg_mask in pairs.neg_sets:
-            neg = (sim.gather(1, neg_idx) / tau).masked_fill(
-                ~neg_mask, float('-inf'))
+        total = pos.new_zeros(())
+        for neg, (_, neg_mask) in zip(negs, pairs.neg_sets):
+            neg = (neg / tau).masked_fill(~neg_mask, float('-inf'))
             lse = torch.logsumexp(neg, dim=1, keepdim=True)  # (B, 1)
             rows = F.softplus(lse - pos)  # -log softmax of the positive
             rows = torch.where(rows_valid, rows, torch.zeros_like(rows))
             total = total + rows.sum()
-            count += int(rows_valid.sum())
-        return self.loss_weight * total / max(count, 1)
+        count = rows_valid.sum() * len(pairs.neg_sets)  # no host sync
+        return self.loss_weight * total / count.clamp(min=1)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
@@ -209,10 +208,11 @@ class ContrastiveSampler(BaseModule):
         """CA: rank classes by the mean similarity of their bank entries to
         the anchor (Eq. 8), then take entries class by class."""
         num_classes = int(max(bank_labels.max(), labels.max())) + 1
-        onehot = F.one_hot(bank_labels.clamp(min=0), num_classes).to(
-            sim.dtype) * bank_valid[:, None]
-        count = onehot.sum(0)
-        h = (sim @ onehot) / count.clamp(min=1)
+        cls = bank_labels.clamp(min=0)
+        count = torch.bincount(cls[bank_valid], minlength=num_classes)
+        h = sim.new_zeros(sim.shape[0], num_classes).index_add_(
+            1, cls, sim * bank_valid)  # per-class sums of valid entries
+        h = h / count.clamp(min=1)
         h = h.masked_fill(count[None] == 0, -INF)
         h.scatter_(1, labels[:, None], -INF)  # never the anchor's class
         rank = h.argsort(1, descending=True).argsort(1)  # 0 = most similar
