@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 
 from ...datasets.layouts import build_graph
 from ..utils.taps import TapMixin
-from .ctrgcn_units import CTRGCNUnit, MultiScaleTCN, TemporalConvBN
+from .ctrgcn_units import CTRGCNUnit, MultiScaleTCN, temporal_residual
 
 
 class CTRGCNBlock(BaseModule):
@@ -44,13 +44,8 @@ class CTRGCNBlock(BaseModule):
             stride=stride,
             dilations=dilations,
             residual=False)
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
+        self.residual = temporal_residual(in_channels, out_channels, stride,
+                                          residual)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor, return_topology: bool = False):

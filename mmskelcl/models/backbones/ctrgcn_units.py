@@ -3,7 +3,7 @@
 Faithful to the official ``model/ctrgcn.py``: parameter shapes and names of
 the computation match, so the parameter count equals the official one.
 """
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -32,6 +32,17 @@ class TemporalConvBN(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn(self.conv(x))
+
+
+def temporal_residual(in_channels: int, out_channels: int, stride: int,
+                      enabled: bool = True) -> Optional[nn.Module]:
+    """CTR-GCN's residual path: none, identity, or a strided 1x1 conv+BN
+    when the channels or the frame rate change."""
+    if not enabled:
+        return None
+    if in_channels == out_channels and stride == 1:
+        return nn.Identity()
+    return TemporalConvBN(in_channels, out_channels, 1, stride)
 
 
 class MultiScaleTCN(BaseModule):
@@ -79,13 +90,8 @@ class MultiScaleTCN(BaseModule):
             nn.Sequential(
                 nn.Conv2d(in_channels, mid, 1, stride=(stride, 1)),
                 nn.BatchNorm2d(mid)))
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = TemporalConvBN(in_channels, out_channels, 1,
-                                           stride)
+        self.residual = temporal_residual(in_channels, out_channels, stride,
+                                          residual)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.cat([branch(x) for branch in self.branches], dim=1)
