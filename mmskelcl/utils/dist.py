@@ -12,6 +12,11 @@ def is_distributed() -> bool:
             and dist.get_world_size() > 1)
 
 
+def world_size() -> int:
+    """Number of ranks (1 when not distributed)."""
+    return dist.get_world_size() if is_distributed() else 1
+
+
 @torch.no_grad()
 def all_gather_cat(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate ``tensor`` (dim 0) from every rank, in rank order.

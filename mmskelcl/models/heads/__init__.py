@@ -1,4 +1,7 @@
 from .base_aux_head import BaseAuxHead
+from .frhead import FRHead, FRStage
 from .graph_contrast_head import GraphContrastHead, GraphProjection
 
-__all__ = ['BaseAuxHead', 'GraphContrastHead', 'GraphProjection']
+__all__ = [
+    'BaseAuxHead', 'FRHead', 'FRStage', 'GraphContrastHead', 'GraphProjection'
+]

@@ -59,7 +59,8 @@ class AuxRecognizerGCN(RecognizerGCN):
             raise TypeError(
                 f'Auxiliary heads need backbone taps {taps}, but '
                 f'{type(self.backbone).__name__} does not provide taps; use '
-                'a backbone with `available_taps` (e.g. CTRGCN).')
+                'a backbone with `available_taps` (CTRGCN; STGCNTaps or '
+                'AAGCNTaps for MMAction2\'s STGCN / AAGCN).')
         if taps:
             self.backbone._check_taps(taps)
         self.aux_taps = tuple(taps)

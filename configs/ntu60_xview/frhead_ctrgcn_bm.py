@@ -1,0 +1,6 @@
+_base_ = ['./_base_frhead_ctrgcn.py']
+stream = 'bm'
+train_cfg = dict(max_epochs=70)  # released b/bm runs
+train_dataloader = dict(dataset=dict(stream=stream))
+val_dataloader = dict(dataset=dict(stream=stream))
+test_dataloader = dict(dataset=dict(stream=stream))

@@ -1,0 +1,31 @@
+# FR-Head (Zhou et al., CVPR'23) on CTR-GCN, NW-UCLA: the template
+# of frhead_ctrgcn_{j,b,jm,bm}.py.
+# Recipe of the released runs (zhysora/FR-Head
+# results/NW-UCLA/*/config.yaml):
+# CTR-GCN's UCLA recipe unchanged: batch 16, wd 1e-4, 65 epochs, x0.1 at 50,
+# no bone scaling; CFR V0 (the runs predate the --cl-version flag; V0 was the
+# code default).
+# Switches (--cfg-options model.aux_heads.fr.KEY=VALUE):
+#   cfr.version=V0|V1  decouple=False (no ST decoupling)
+#   taps="['block10']" (single level)  cfr.use_fn=False  cfr.use_fp=False
+#   stages.block5.weight=0.2  loss_weight=0.1  cfr.temperature=0.125
+#   cfr.alpha=0.125  cfr.momentum=0.9  cfr.pred_threshold=0.0
+#   start_epoch=0  cfr.unseen=random|mask  cfr.proto_grad=True
+# The head is training-only: a checkpoint loads into ctrgcn_<stream>.py.
+_base_ = ['./_base_ctrgcn.py']
+model = dict(
+    type='AuxRecognizerGCN',
+    aux_heads=dict(
+        fr=dict(
+            type='FRHead',
+            num_classes=10,
+            num_frames=52,  # the clip length of the pipeline
+            num_joints=20,
+            stages=dict(  # tap: channels, temporal stride, lambda (Eq. 1)
+                block1=dict(in_channels=64, temporal_stride=1, weight=0.1),
+                block5=dict(in_channels=128, temporal_stride=2, weight=0.2),
+                block8=dict(in_channels=256, temporal_stride=4, weight=0.5),
+                block10=dict(in_channels=256, temporal_stride=4,
+                             weight=1.0)),
+            loss_weight=0.1,
+            cfr=dict(version='V0'))))

@@ -1,0 +1,108 @@
+"""Named taps for MMAction2's ST-GCN / ST-GCN++ (``STGCN``) and ``AAGCN``.
+
+MMAction2's backbones return only their last stage. :class:`STGCNTaps` and
+:class:`AAGCNTaps` are the same classes (same arguments, modules and
+``state_dict`` keys, so checkpoints load both ways with ``strict=True``)
+plus the tap protocol of :mod:`mmskelcl.models.utils.taps`: the output of a
+block is recorded by a forward hook that exists only during a forward that
+asks for it; a forward without taps is the parent's forward, untouched.
+"""
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+from mmaction.models.backbones import AAGCN, STGCN
+from mmaction.registry import MODELS
+
+from ..utils.taps import TapMixin
+
+
+class BlockTapMixin(TapMixin):
+    """Taps ``'block<i>'`` on the blocks of an MMAction2 GCN's ``self.gcn``.
+
+    Blocks are numbered like the parent's stages (``inflate_stages``,
+    ``down_stages``): ``block1`` ... ``block<num_stages>``. When
+    ``in_channels == base_channels`` MMAction2 builds no first block, and
+    the taps are ``block2`` ... ``block<num_stages>``. Each tap is the
+    block's output as ``(N, M, C, T, V)``. With the default 10 stages:
+    block1 64 ch x T, block5 128 x T/2, block8 256 x T/4, block10 256 x T/4
+    (FR-Head's tap points, by analogy with CTR-GCN).
+    """
+
+    def _init_block_taps(self, out_taps: Sequence[str]) -> None:
+        first = 1 if self.in_channels != self.base_channels else 2
+        self._tap_index = {
+            f'block{first + i}': i
+            for i in range(len(self.gcn))
+        }
+        self.available_taps = tuple(self._tap_index)
+        self.set_taps(out_taps)
+
+    def forward(self,
+                x: torch.Tensor,
+                taps: Optional[Sequence[str]] = None
+                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
+        """Forward.
+
+        Args:
+            x (torch.Tensor): ``(N, M, T, V, C)``.
+            taps (Sequence[str], optional): Taps to return; ``None`` uses the
+                configured ``out_taps``.
+
+        Returns:
+            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
+            requested taps when any are requested.
+        """
+        taps = self._check_taps(self.out_taps if taps is None else taps)
+        if not taps:
+            return super().forward(x)
+        N, M = x.shape[:2]
+        out: Dict[str, torch.Tensor] = {}
+
+        def recorder(name):
+
+            def hook(module, args, output):
+                out[name] = output.reshape((N, M) + output.shape[1:])
+
+            return hook
+
+        handles = [
+            self.gcn[self._tap_index[name]].register_forward_hook(
+                recorder(name)) for name in taps
+        ]
+        try:
+            feats = super().forward(x)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return feats, out
+
+
+@MODELS.register_module()
+class STGCNTaps(BlockTapMixin, STGCN):
+    """MMAction2's :class:`STGCN` (ST-GCN, and ST-GCN++ with
+    ``gcn_adaptive='init', gcn_with_res=True, tcn_type='mstcn'``) with the
+    taps of :class:`BlockTapMixin`.
+
+    Args:
+        out_taps (Sequence[str]): Taps returned by default.
+        **kwargs: :class:`STGCN` arguments.
+    """
+
+    def __init__(self, *args, out_taps: Sequence[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_block_taps(out_taps)
+
+
+@MODELS.register_module()
+class AAGCNTaps(BlockTapMixin, AAGCN):
+    """MMAction2's :class:`AAGCN` (2s-AGCN with attention) with the taps of
+    :class:`BlockTapMixin`.
+
+    Args:
+        out_taps (Sequence[str]): Taps returned by default.
+        **kwargs: :class:`AAGCN` arguments.
+    """
+
+    def __init__(self, *args, out_taps: Sequence[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_block_taps(out_taps)
