@@ -4,8 +4,10 @@ The schema (``docs``: PySKL ``tools/data/README.md``) is
 ``dict(split=dict(name=[id, ...]), annotations=[anno, ...])`` where every
 ``anno`` holds ``frame_dir`` (the id), ``total_frames``, ``label``,
 ``keypoint`` (M, T, V, C) with C in {2, 3} and, for 2D, an optional
-``keypoint_score`` (M, T, V). A bare list of annotations is accepted when no
-split is requested.
+``keypoint_score`` (M, T, V) and ``img_shape`` (h, w). Keypoints and scores
+must be finite floating-point arrays without an empty axis, and a clip whose
+keypoints are all zero (nobody in any frame) is reported as empty. A bare
+list of annotations is accepted when no split is requested.
 
 :func:`check_annotations` returns *every* problem, so that a command-line
 validator can print them all; :func:`assert_valid_annotations` raises
@@ -90,6 +92,9 @@ def _array_problems(value: Any, field: str, ndim: int,
             or np.issubdtype(value.dtype, np.floating)):
         report(field, f'must have a numeric dtype, got {value.dtype}')
         return value.shape
+    if not np.issubdtype(value.dtype, np.floating):
+        report(field, 'must have a floating-point dtype (float16/32/64), '
+               f'got {value.dtype}')
     if 0 in value.shape:
         report(field, f'is empty (shape {value.shape})')
     elif np.issubdtype(value.dtype, np.floating):
@@ -150,6 +155,14 @@ def check_sample(anno: Any,
         if kp_shape is not None and kp_shape[-1] not in (2, 3):
             report('keypoint', 'last axis (C) must be 2 or 3, got shape '
                    f'{kp_shape} (M, T, V, C)')
+    kp = anno.get('keypoint')
+    if kp_shape is not None and 0 not in kp_shape and np.issubdtype(
+            kp.dtype, np.number) and not np.any(kp):
+        report('keypoint', 'is all zeros: an empty clip (no person in any '
+               'frame)')
+    if 'img_shape' in anno and not _is_shape(anno['img_shape']):
+        report('img_shape', 'must be (height, width) of positive integers, '
+               f'got {anno["img_shape"]!r}')
     if 'keypoint_score' in anno:
         sc_shape = _array_problems(anno['keypoint_score'], 'keypoint_score',
                                    3, report)
@@ -168,6 +181,12 @@ def check_sample(anno: Any,
             report('total_frames', f'is {total} but keypoint has '
                    f'{kp_shape[1]} frames (shape {kp_shape})')
     return problems
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        isinstance(v, Integral) and not isinstance(v, (bool, np.bool_))
+        and v > 0 for v in value)
 
 
 def _split_problems(split: Any, file: str, names: Sequence[str],

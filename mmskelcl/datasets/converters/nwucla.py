@@ -8,16 +8,16 @@ Actions a01-a06, a08, a09, a11, a12 become labels 0-9; views 1 and 2 are
 import json
 import os
 import os.path as osp
-import pickle
+import pickle  # noqa: F401  (module surface kept: nwucla.pickle)
 import re
-import tempfile
 from collections import Counter
 from typing import Dict, Optional, Tuple
 
 import numpy as np
-from tqdm import tqdm
 
 from ..validation import assert_valid_annotations
+from ._io import (ResumeCache, atomic_dump, ensure_parent, file_signature,
+                  run_resumable)
 
 ACTION_IDS = (1, 2, 3, 4, 5, 6, 8, 9, 11, 12)
 LABELS = {a: i for i, a in enumerate(ACTION_IDS)}
@@ -82,38 +82,6 @@ def load_sequence(path: str) -> dict:
                 keypoint=kp.astype(np.float32)[None])
 
 
-def _atomic_dump(obj, path: str) -> None:
-    """Pickle ``obj`` to a temp file beside ``path``, then rename it."""
-    fd, tmp = tempfile.mkstemp(prefix=osp.basename(path) + '.',
-                               suffix='.tmp', dir=osp.dirname(path) or '.')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 -> the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _load_cache(cache_file: str, src_dir: str) -> Dict[str, tuple]:
-    """Items of a partial cache of the same source, or nothing."""
-    try:
-        with open(cache_file, 'rb') as f:
-            cache = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError):
-        return {}
-    if not isinstance(cache, dict) or cache.get('version') != CACHE_VERSION \
-            or cache.get('src_dir') != src_dir:
-        return {}
-    return cache.get('items', {})
-
-
 def convert_nwucla(src_dir: str, out_file: str, resume: bool = True,
                    save_every: int = 100, progress: bool = True) -> dict:
     """Convert every ``src_dir/*.json`` and write ``out_file`` atomically.
@@ -132,47 +100,24 @@ def convert_nwucla(src_dir: str, out_file: str, resume: bool = True,
     names = sorted(n for n in os.listdir(src_dir) if n.endswith('.json'))
     if not names:
         raise FileNotFoundError(f'no *.json files in {src_dir}')
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    ensure_parent(out_file)
     cache_file = out_file + '.partial'
-    cached = _load_cache(cache_file, src_dir) if resume else {}
-    items: Dict[str, tuple] = {}
-    todo = []
-    for name in names:
-        st = os.stat(osp.join(src_dir, name))
-        sig = (st.st_size, st.st_mtime_ns)
-        if name in cached and cached[name][0] == sig:
-            items[name] = cached[name]
-        else:
-            todo.append((name, sig))
-
-    def save_cache():
-        _atomic_dump(dict(version=CACHE_VERSION, src_dir=src_dir,
-                          items=items), cache_file)
-
-    try:
-        for i, (name, sig) in enumerate(tqdm(
-                todo, desc='NW-UCLA', unit='file', total=len(names),
-                initial=len(items), disable=not progress), 1):
-            items[name] = (sig, load_sequence(osp.join(src_dir, name)))
-            if i % save_every == 0:
-                save_cache()
-    except BaseException:
-        if items:  # keep what is done; never hide the original error
-            try:
-                save_cache()
-            except Exception:
-                pass
-        raise
-    annotations = [items[name][1] for name in names]
+    cache = ResumeCache(cache_file, dict(version=CACHE_VERSION,
+                                         src_dir=src_dir),
+                        resume=resume, save_every=save_every)
+    items = run_resumable(
+        ((name, file_signature(osp.join(src_dir, name))) for name in names),
+        lambda name: load_sequence(osp.join(src_dir, name)), cache,
+        desc='NW-UCLA', unit='file', progress=progress)
+    annotations = [items[name] for name in names]
     split = {'train': [], 'val': []}
     for anno in annotations:
         split[VIEW_SPLITS[parse_name(anno['frame_dir'])[1]]].append(
             anno['frame_dir'])
     data = dict(split=split, annotations=annotations)
     assert_valid_annotations(data, file=out_file, num_classes=len(LABELS))
-    _atomic_dump(data, out_file)
-    if osp.exists(cache_file):
-        os.remove(cache_file)
+    atomic_dump(data, out_file)
+    cache.discard()
     return data
 
 
