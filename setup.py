@@ -6,6 +6,12 @@ def readme() -> str:
         return f.read()
 
 
+# Optional features: t-SNE and figures (tools/analysis/), ONNX export with
+# onnxruntime verification (tools/export_onnx.py; onnxscript is needed by
+# torch's default, dynamo-based exporter). None of them requires torch.
+ANALYSIS_REQUIRES = ['scikit-learn>=1.2', 'matplotlib>=3.5']
+EXPORT_REQUIRES = ['onnx>=1.15', 'onnxruntime>=1.17', 'onnxscript>=0.2']
+
 version = {}
 with open('mmskelcl/version.py', encoding='utf-8') as f:
     exec(f.read(), version)
@@ -34,7 +40,19 @@ setup(
         'tqdm',
     ],
     extras_require={
-        'tests': ['pytest>=7', 'pytest-timeout'],
+        'analysis': ANALYSIS_REQUIRES,
+        'export': EXPORT_REQUIRES,
+        'tests': ['pytest>=7', 'pytest-timeout'] + ANALYSIS_REQUIRES +
+        EXPORT_REQUIRES,
+        # 2D pose extraction (tools/data/extract_2d_skeleton.py). Only what
+        # installs from the registry as is: the README's "Pose extraction
+        # (optional)" steps add full mmcv 2.1.0 (built with its ops, in
+        # place of mmcv-lite), mmpose 1.3.2 (--no-deps: chumpy does not
+        # build), xtcocotools (built for numpy 2) and a matching torchvision.
+        'pose': [
+            'mmdet==3.3.0', 'json_tricks', 'munkres', 'pycocotools',
+            'shapely', 'terminaltables', 'cython'
+        ],
     },
     license='Apache-2.0',
 )

@@ -80,8 +80,13 @@ def test_baseline_recipe(dataset, stream, method):
         assert ds.num_classes == classes
         pack = ds.pipeline[-1]
         assert 'sample_idx' in pack.meta_keys and 'frame_dir' in pack.meta_keys
-    if dataset == 'finegym':
-        assert cfg.default_hooks.checkpoint.save_best == 'acc/mean1'
+    # evaluation protocol: val reads the test split, so the last checkpoint
+    # is reported and no best epoch is selected
+    assert cfg.val_is_test is True
+    assert cfg.default_hooks.checkpoint.save_best is None
+    val, test = (_inner(cfg[k].dataset)
+                 for k in ('val_dataloader', 'test_dataloader'))
+    assert (val.ann_file, val.split) == (test.ann_file, test.split)
 
 
 @pytest.mark.parametrize('method', METHODS)

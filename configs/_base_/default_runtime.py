@@ -7,8 +7,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # The last checkpoint is the one reported (work_dir/last_checkpoint).
+    # Keep a best checkpoint only where val_dataloader reads a validation
+    # split that is not the test split (README, "Evaluation protocol").
     checkpoint=dict(
-        type='CheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
+        type='CheckpointHook', interval=1, save_best=None, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 

@@ -55,6 +55,10 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(**dataset_common, split='val', pipeline=test_pipeline,
                  test_mode=True))
+# Evaluation protocol: FineGym99 has no validation split apart from the
+# test split, so val_dataloader reads the test split. Validation only
+# monitors training and never selects a checkpoint: report the last one.
+val_is_test = True
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator
 

@@ -46,5 +46,9 @@ val_dataloader = dict(
     dataset=dict(**dataset_common, split='xsub_val', pipeline=test_pipeline,
                  test_mode=True))
 test_dataloader = val_dataloader
+# Evaluation protocol: NTU RGB+D 60/120 has no validation split apart from the
+# test split, so val_dataloader reads the test split. Validation only
+# monitors training and never selects a checkpoint: report the last one.
+val_is_test = True
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator

@@ -50,5 +50,9 @@ val_dataloader = dict(
     dataset=dict(**dataset_common, split='val', pipeline=test_pipeline,
                  test_mode=True))
 test_dataloader = val_dataloader
+# Evaluation protocol: NW-UCLA has no validation split apart from the
+# test split, so val_dataloader reads the test split. Validation only
+# monitors training and never selects a checkpoint: report the last one.
+val_is_test = True
 val_evaluator = [dict(type='AccMetric')]
 test_evaluator = val_evaluator
