@@ -110,7 +110,7 @@ def load_scores(path: str, stream: Optional[str] = None) -> StreamScores:
     """Load the scores to analyse from a score file.
 
     Args:
-        path (str): Any score file of :mod:`mmskelcl.evaluation.fusion`.
+        path (str): Any score file of :mod:`mmskelcl.evaluation.scores`.
         stream (str, optional): For a multi-stream dump, the stream to
             analyse; default its ``fused`` scores. ``'fused'`` also works.
 

@@ -238,7 +238,7 @@ def evaluate_streams(configs: Sequence[str],
         cfg_options (dict, optional): Overrides applied to every config.
         launcher (str): Job launcher.
         dump (str, optional): Write the multi-stream dump (see
-            :mod:`mmskelcl.evaluation.fusion`) to this ``.pkl``.
+            :mod:`mmskelcl.evaluation.scores`) to this ``.pkl``.
         apply_softmax (bool): Softmax each stream before fusing.
 
     Returns:
