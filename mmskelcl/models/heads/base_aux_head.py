@@ -3,6 +3,7 @@ from abc import ABCMeta, abstractmethod
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
 
 
@@ -43,3 +44,9 @@ class BaseAuxHead(BaseModule, metaclass=ABCMeta):
         Returns:
             dict[str, Tensor]: Named losses (names start with ``loss``).
         """
+
+
+def current_epoch() -> int:
+    """The Runner's current (0-based) epoch, from mmengine's MessageHub (0
+    outside a run); heads use it for their ``start_epoch``."""
+    return int(MessageHub.get_current_instance().get_info('epoch', 0) or 0)

@@ -9,8 +9,7 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from .base_aux_head import BaseAuxHead
-from .graph_contrast_head import _current_epoch
+from .base_aux_head import BaseAuxHead, current_epoch
 
 #: CTR-GCN-like 10-block layout (also MMAction2's ST-GCN, ST-GCN++ and
 #: AAGCN): the paper's tap points after blocks 1, 5, 8 and 10, their
@@ -224,7 +223,7 @@ class FRHead(BaseAuxHead):
              **kwargs) -> Dict[str, torch.Tensor]:
         """One weighted loss per tapped stage (see the class doc)."""
         names = {tap: f'{self.loss_name}_{tap}' for tap in self.stages}
-        if _current_epoch() < self.start_epoch:
+        if current_epoch() < self.start_epoch:
             # nothing runs; zero losses tied to every parameter (DDP-safe)
             zero = sum(p.sum() for p in self.parameters()) * 0
             return {name: zero for name in names.values()}

@@ -6,9 +6,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmengine.logging import MessageHub
 
-from .base_aux_head import BaseAuxHead
+from .base_aux_head import BaseAuxHead, current_epoch
 
 
 class GraphProjection(nn.Module):
@@ -122,7 +121,7 @@ class GraphContrastHead(BaseAuxHead):
         value = self.loss_fn(sim, pairs)
         if not self.update_before_loss:
             self.bank.update(z.detach(), labels, sample_idx)
-        if _current_epoch() < self.start_epoch:
+        if current_epoch() < self.start_epoch:
             value = value * 0
         return {
             self.loss_name: value,
@@ -131,6 +130,3 @@ class GraphContrastHead(BaseAuxHead):
             pairs.eligible.float().mean().detach(),
         }
 
-
-def _current_epoch() -> int:
-    return int(MessageHub.get_current_instance().get_info('epoch', 0) or 0)
