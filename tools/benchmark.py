@@ -101,7 +101,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def bank_loss(device: str) -> dict:
     """The bank-loss benchmark of the two reference bank sizes."""
-    from mmskelcl.utils.benchmark_bank import benchmark_bank_loss
+    from mmskelcl.utils.benchmark.bank import benchmark_bank_loss
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.join(repo, 'tests', 'cacl'))
     from reference_gcl import reference_bank_loss  # kept in the tests

@@ -159,7 +159,7 @@ def test_cli(tmp_path):
 
 def test_cpu_memory_fallback(monkeypatch):
     """Without usable profiler memory events the RSS sampler is used."""
-    import mmskelcl.utils.benchmark as bench
+    import mmskelcl.utils.benchmark.memory as bench
 
     def broken(step):
         raise RuntimeError('no memory events')
