@@ -32,19 +32,5 @@ model = dict(
             cfr=dict(version='V1'))))
 max_epochs = 70
 train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=4),
-    dict(type='MultiStepLR', milestones=[35, 55], gamma=0.1, by_epoch=True,
-         begin=0, end=max_epochs),
-]
-train_pipeline = [
-    dict(type='CenterJoint', joint=1),
-    dict(type='CropResizeFrames', clip_len=64, p_interval=(0.5, 1.0)),
-    dict(type='RandomRotation', theta=0.3),
-    dict(type='RandomBoneScale', scale=0.2, layout='nturgb+d'),
-    dict(type='GenStreamFeat', layout='nturgb+d'),
-    dict(type='FormatGCNInput', num_person=2),
-    dict(type='PackActionInputs',
-         meta_keys=('frame_dir', 'sample_idx', 'total_frames')),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    dataset=dict(pipeline={{_base_.bone_scale_train_pipeline}}))

@@ -24,6 +24,11 @@ train_pipeline = [
     dict(type='FormatGCNInput', num_person=num_person),
     dict(type='PackActionInputs', meta_keys=meta_keys),
 ]
+# FR-Head's released runs add symmetric random bone-length scaling (+-0.2)
+# after the rotation.
+bone_scale_train_pipeline = train_pipeline[:3] + [
+    dict(type='RandomBoneScale', scale=0.2, layout='nturgb+d')
+] + train_pipeline[3:]
 test_pipeline = [
     dict(type='CenterJoint', joint=1),
     dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(0.95, ),

@@ -17,8 +17,9 @@ test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=1. / warmup_epochs, by_epoch=True,
          begin=0, end=warmup_epochs - 1),
+    # no `end`: a child config that changes max_epochs keeps its steps
     dict(type='MultiStepLR', milestones=lr_steps, gamma=0.1, by_epoch=True,
-         begin=0, end=max_epochs),
+         begin=0),
 ]
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=base_lr, momentum=0.9,
