@@ -1,4 +1,10 @@
+import os.path as osp
+import sys
+
 import pytest
+
+# shared helpers (tests/tiny_run.py) importable from every test folder
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import mmskelcl  # noqa: F401  (stack fixes + registration)
 

@@ -1,13 +1,10 @@
 """Shared pieces of the CACL tests (hand-built banks, tiny Runner config,
 the distributed worker)."""
-import copy
 import os
-import pickle
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
+from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
 
 # --------------------------------------------------------------------------
 # A hand-built bank. Row 0 of SIM is an anchor of class 0, row 1 an anchor
@@ -96,23 +93,7 @@ def random_bank(seed, B=6, Q=40, D=16, num_classes=5, p_valid=0.8,
 # Tiny Runner config (copied from tests/engine/test_runner_cycle.py and
 # given a GraphContrastHead).
 # --------------------------------------------------------------------------
-def write_pickle(path, n=12, num_classes=3, T=12):
-    rng = np.random.default_rng(0)
-    annos = []
-    for i in range(n):
-        label = i % num_classes
-        kp = rng.normal(size=(1, T, 17, 2)).astype(np.float32) * 50 + 500
-        kp[..., 0] += 30 * label * np.arange(T)[None, :, None]
-        annos.append(
-            dict(frame_dir=f'clip{i:02d}', label=label, total_frames=T,
-                 img_shape=(1080, 1920), original_shape=(1080, 1920),
-                 keypoint=kp.astype(np.float16),
-                 keypoint_score=np.ones((1, T, 17), np.float16)))
-    data = dict(split=dict(train=[a['frame_dir'] for a in annos[:9]],
-                           val=[a['frame_dir'] for a in annos[9:]]),
-                annotations=annos)
-    with open(path, 'wb') as f:
-        pickle.dump(data, f)
+write_pickle = write_tiny_pickle
 
 
 def contrast_head_cfg(mode='index', neg_strategy='R+CA'):
@@ -124,59 +105,14 @@ def contrast_head_cfg(mode='index', neg_strategy='R+CA'):
 
 def runner_cfg(ann_file, work_dir, max_epochs=2, aux=True,
                recognizer='AuxRecognizerGCN'):
-    meta_keys = ('frame_dir', 'sample_idx', 'total_frames')
-    pipe = [
-        dict(type='PreNormalize2D'),
-        dict(type='GenStreamFeat', layout='coco'),
-        dict(type='UniformSampleFrames', clip_len=8),
-        dict(type='PoseDecode'),
-        dict(type='FormatGCNInput', num_person=1),
-        dict(type='PackActionInputs', meta_keys=meta_keys),
-    ]
-    test_pipe = copy.deepcopy(pipe)
-    test_pipe[2] = dict(type='UniformSampleFrames', clip_len=8, num_clips=2,
-                        test_mode=True)
-    ds = dict(type='SkeletonDataset', ann_file=ann_file, num_classes=3,
-              stream='j')
-    loader = dict(batch_size=3, num_workers=0, persistent_workers=False,
-                  sampler=dict(type='DefaultSampler', shuffle=False))
-    model = dict(
-        type=recognizer,
-        backbone=dict(type='CTRGCN', graph_cfg=dict(layout='coco'),
-                      num_person=1, base_channels=8, num_stages=2,
-                      inflate_stages=(), down_stages=()),
-        cls_head=dict(type='GCNHead', num_classes=3, in_channels=8))
+    model = dict(type=recognizer, backbone=TINY_BACKBONE,
+                 cls_head=dict(type='GCNHead', num_classes=3, in_channels=8))
     if aux:  # by name, as the configs do (state-dict prefix aux_heads.graph)
         model['aux_heads'] = dict(graph=contrast_head_cfg())
-    return Config(dict(
-        default_scope='mmaction',
-        custom_imports=dict(imports=['mmskelcl'], allow_failed_imports=False),
-        work_dir=work_dir,
-        model=model,
-        train_dataloader=dict(**loader, dataset=dict(
-            **ds, split='train', pipeline=pipe)),
-        val_dataloader=dict(**loader, dataset=dict(
-            **ds, split='val', pipeline=test_pipe, test_mode=True)),
-        test_dataloader=dict(**loader, dataset=dict(
-            **ds, split='val', pipeline=test_pipe, test_mode=True)),
-        val_evaluator=[dict(type='AccMetric')],
-        test_evaluator=[dict(type='AccMetric')],
-        # no validation during these runs (val_interval > max_epochs)
-        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                       val_interval=100),
-        val_cfg=dict(type='ValLoop'),
-        test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
-                                          nesterov=True)),
-        param_scheduler=[dict(type='MultiStepLR', milestones=[1],
-                              by_epoch=True)],
-        custom_hooks=[dict(type='MemoryBankHook')],
-        default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=1),
-            logger=dict(type='LoggerHook', interval=1)),
-        randomness=dict(seed=0),
-        log_level='WARNING',
-    ))
+    # no validation during these runs (val_interval > max_epochs)
+    return tiny_runner_cfg(ann_file, work_dir, model, max_epochs=max_epochs,
+                           val_interval=100,
+                           custom_hooks=[dict(type='MemoryBankHook')])
 
 
 # --------------------------------------------------------------------------

@@ -2,11 +2,9 @@
 and the distributed worker."""
 import copy
 import os
-import pickle
 
-import numpy as np
 import torch
-from mmengine.config import Config
+from tiny_run import tiny_runner_cfg, write_tiny_pickle
 
 # A tiny CTR-GCN (coco layout, 17 joints): blocks 8, 8, 16 channels, temporal
 # stride 2 at block 3, so with T = 8 frames the taps are
@@ -39,70 +37,14 @@ def tiny_model(aux=True, num_classes=3, **head_kwargs):
     return model
 
 
-def write_pickle(path, n=12, num_classes=3, T=12):
-    """A tiny FineGym-like annotation file: 9 train and 3 val clips."""
-    rng = np.random.default_rng(0)
-    annos = []
-    for i in range(n):
-        label = i % num_classes
-        kp = rng.normal(size=(1, T, 17, 2)).astype(np.float32) * 50 + 500
-        kp[..., 0] += 30 * label * np.arange(T)[None, :, None]
-        annos.append(
-            dict(frame_dir=f'clip{i:02d}', label=label, total_frames=T,
-                 img_shape=(1080, 1920), original_shape=(1080, 1920),
-                 keypoint=kp.astype(np.float16),
-                 keypoint_score=np.ones((1, T, 17), np.float16)))
-    data = dict(split=dict(train=[a['frame_dir'] for a in annos[:9]],
-                           val=[a['frame_dir'] for a in annos[9:]]),
-                annotations=annos)
-    with open(path, 'wb') as f:
-        pickle.dump(data, f)
+write_pickle = write_tiny_pickle
 
 
 def runner_cfg(ann_file, work_dir, max_epochs=2, aux=True):
-    meta_keys = ('frame_dir', 'sample_idx', 'total_frames')
-    pipe = [
-        dict(type='PreNormalize2D'),
-        dict(type='GenStreamFeat', layout='coco'),
-        dict(type='UniformSampleFrames', clip_len=TINY_FRAMES),
-        dict(type='PoseDecode'),
-        dict(type='FormatGCNInput', num_person=1),
-        dict(type='PackActionInputs', meta_keys=meta_keys),
-    ]
-    test_pipe = copy.deepcopy(pipe)
-    test_pipe[2] = dict(type='UniformSampleFrames', clip_len=TINY_FRAMES,
-                        num_clips=1, test_mode=True)
-    ds = dict(type='SkeletonDataset', ann_file=ann_file, num_classes=3,
-              stream='j')
-    loader = dict(batch_size=3, num_workers=0, persistent_workers=False,
-                  sampler=dict(type='DefaultSampler', shuffle=False))
-    return Config(dict(
-        default_scope='mmaction',
-        custom_imports=dict(imports=['mmskelcl'], allow_failed_imports=False),
-        work_dir=work_dir,
-        model=tiny_model(aux=aux),
-        train_dataloader=dict(**loader, dataset=dict(
-            **ds, split='train', pipeline=pipe)),
-        val_dataloader=dict(**loader, dataset=dict(
-            **ds, split='val', pipeline=test_pipe, test_mode=True)),
-        test_dataloader=dict(**loader, dataset=dict(
-            **ds, split='val', pipeline=test_pipe, test_mode=True)),
-        val_evaluator=[dict(type='AccMetric')],
-        test_evaluator=[dict(type='AccMetric')],
-        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                       val_interval=100),
-        val_cfg=dict(type='ValLoop'),
-        test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9,
-                                          nesterov=True)),
-        param_scheduler=[dict(type='MultiStepLR', milestones=[1],
-                              by_epoch=True)],
-        default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=1),
-            logger=dict(type='LoggerHook', interval=1)),
-        randomness=dict(seed=0),
-        log_level='WARNING',
-    ))
+    # no validation during these runs (val_interval > max_epochs)
+    return tiny_runner_cfg(ann_file, work_dir, tiny_model(aux=aux),
+                           max_epochs=max_epochs, clip_len=TINY_FRAMES,
+                           test_clips=1, val_interval=100)
 
 
 # --------------------------------------------------------------------------
