@@ -68,7 +68,7 @@ def test_baseline_recipe(dataset, stream, method):
     assert cfg.train_cfg.max_epochs == epochs
     warmup, step = cfg.param_scheduler
     assert (warmup.type, warmup.start_factor, warmup.end) == ('LinearLR',
-                                                              0.2, 4)
+                                                              0.2, 5)
     assert step.milestones == steps
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.lr, opt.momentum, opt.nesterov,

@@ -46,7 +46,10 @@ test_dataloader = dict(**loader, dataset=dict(
     **dataset, pipeline=_pipeline(5, True)))
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=2),
+    # 3 warm-up epochs by the released rule base * (e + 1) / 3:
+    # 0.033 0.067 0.1 (LinearLR stops before `end`)
+    dict(type='LinearLR', start_factor=1. / 3, by_epoch=True, begin=0,
+         end=3),
     dict(type='MultiStepLR', milestones=[8, 11], gamma=0.1, by_epoch=True,
          begin=0, end=max_epochs),
 ]

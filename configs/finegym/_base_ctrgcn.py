@@ -17,7 +17,8 @@ model = dict(
         num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
 train_cfg = dict(max_epochs=180)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=4),
+    # 5 warm-up epochs: 0.02 0.04 0.06 0.08 0.1 (LinearLR stops before end)
+    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=5),
     dict(type='MultiStepLR', milestones=[75, 115], gamma=0.1, by_epoch=True,
          begin=0, end=180),
 ]

@@ -13,7 +13,8 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(weight_decay=1e-4))
 auto_scale_lr = dict(base_batch_size=16)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=4),
+    # 5 warm-up epochs: 0.02 0.04 0.06 0.08 0.1 (LinearLR stops before end)
+    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=5),
     dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True,
          begin=0, end=65),
 ]
