@@ -18,6 +18,19 @@ Fuse score files written earlier (this tool's dumps or MMAction2
 (``mmskelcl.evaluation.WEIGHT_PRESETS``: ctrgcn, pyskl, frhead_*; stream
 order joint, bone, joint-motion, bone-motion); default: equal weights.
 Put the options after the positional config/checkpoint pairs.
+
+Before any stream runs, every config, annotation file and checkpoint is
+checked; a checkpoint that leaves model weights unset (another model) or
+was trained on another stream than its config's (``--allow-stream-mismatch``
+overrides) is refused with one line per problem and exit status 1.
+
+Own data: ``--ann-file PATH --num-classes K`` point every loader at PATH and
+set K on the datasets, the head and every auxiliary head.
+
+Outputs, as ``tools/train.py`` and MMAction2's ``test.py``: logs go to
+``--work-dir`` (default ``work_dirs/<config folder>/<config name>``; with
+several streams ``WORK_DIR/<stream>``); score pickles are written only with
+``--dump`` (then also ``<work dir>/<stream>_results.pkl`` per stream).
 """
 import argparse
 import os
@@ -34,9 +47,21 @@ except ImportError:  # not installed: run from a source checkout
 from mmengine.config import DictAction
 
 from mmskelcl.apis.test_streams import evaluate_streams
+from mmskelcl.utils.preflight import PreflightError
 from mmskelcl.evaluation.fusion import (WEIGHT_PRESETS, format_report,
                                         fuse_score_files, resolve_weights,
                                         save_fusion)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the epilog's layout; show defaults that are set."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ''
+        if action.default not in (None, False, argparse.SUPPRESS) \
+                and '(default' not in text:
+            text += ' (default: %(default)s)'
+        return text
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -44,7 +69,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test skeleton recognisers stream by stream and fuse '
         'their scores by sample id',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
         epilog='weight presets (joint, bone, joint-motion, bone-motion): ' +
         '; '.join(f'{k}={list(v)}' for k, v in WEIGHT_PRESETS.items()))
     parser.add_argument(
@@ -60,7 +85,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--weights',
         nargs='+',
-        help='one weight per stream, or a preset name; default: equal')
+        help='one weight per stream, or a preset name (default: equal)')
     parser.add_argument(
         '--stream-names',
         nargs='+',
@@ -74,10 +99,27 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'probabilities)')
     parser.add_argument(
         '--work-dir',
-        help='work dir; with several streams each uses WORK_DIR/<stream>')
+        help='work dir (default work_dirs/<config folder>/<config name>); '
+        'with several streams each uses WORK_DIR/<stream>')
     parser.add_argument(
         '--dump',
-        help='save per-stream and fused scores with ids to this .pkl')
+        help='save per-stream and fused scores with ids to this .pkl (and '
+        'each stream\'s MMAction2 results pickle in its work dir)')
+    parser.add_argument(
+        '--ann-file',
+        metavar='PATH',
+        help='annotation pickle for every loader of every stream')
+    parser.add_argument(
+        '--num-classes',
+        type=int,
+        metavar='K',
+        help='class count of every dataset, the head and every auxiliary '
+        'head')
+    parser.add_argument(
+        '--allow-stream-mismatch',
+        action='store_true',
+        help='test a checkpoint trained on another stream than its config '
+        'tests (refused by default)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -88,7 +130,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help='rank of this process (set by the launcher)')
     args = parser.parse_args(argv)
     if args.fuse and args.pairs:
         parser.error('give either CONFIG CHECKPOINT pairs or --fuse files, '
@@ -127,16 +170,22 @@ def main(argv: Optional[List[str]] = None) -> None:
         if args.dump is not None:
             save_fusion(result, args.dump)
     else:
-        result = evaluate_streams(
-            configs=args.pairs[0::2],
-            checkpoints=args.pairs[1::2],
-            weights=args.weights,
-            stream_names=args.stream_names,
-            work_dir=args.work_dir,
-            cfg_options=args.cfg_options,
-            launcher=args.launcher,
-            dump=args.dump,
-            apply_softmax=args.apply_softmax)
+        try:
+            result = evaluate_streams(
+                configs=args.pairs[0::2],
+                checkpoints=args.pairs[1::2],
+                weights=args.weights,
+                stream_names=args.stream_names,
+                work_dir=args.work_dir,
+                cfg_options=args.cfg_options,
+                launcher=args.launcher,
+                dump=args.dump,
+                apply_softmax=args.apply_softmax,
+                ann_file=args.ann_file,
+                num_classes=args.num_classes,
+                allow_stream_mismatch=args.allow_stream_mismatch)
+        except PreflightError as err:
+            sys.exit(str(err))
     if result is None:  # non-main rank
         return
     print(format_report(result), flush=True)

@@ -8,14 +8,19 @@ does (``Config.fromfile`` -> ``cfg.load_from = checkpoint`` ->
 * ``'frame_dir'`` is added to the ``meta_keys`` of every ``PackActionInputs``
   of the test pipeline, so each prediction carries its sample id;
 * an mmengine ``DumpResults`` metric is appended to ``test_evaluator``; it
-  writes ``<work_dir>/<stream>_results.pkl`` (MMAction2 format, readable by
-  MMAction2's ``report_accuracy.py`` too).
+  writes ``<stream>_results.pkl`` (MMAction2 format, readable by
+  MMAction2's ``report_accuracy.py`` too) into the work dir when a dump is
+  asked for, else into a temporary folder removed afterwards.
 
 The dumps are then aligned by id and fused with
-:func:`mmskelcl.evaluation.fuse_streams`.
+:func:`mmskelcl.evaluation.fuse_streams`. Before any stream runs, every
+config, annotation file and checkpoint is checked
+(:mod:`mmskelcl.utils.preflight`): a checkpoint that leaves model weights
+unset or was trained on another stream is refused.
 """
 import inspect
 import os.path as osp
+import tempfile
 import warnings
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -25,6 +30,10 @@ from mmengine.dist import is_main_process
 from mmskelcl.evaluation.fusion import (FusionResult, StreamScores,
                                         fuse_streams, load_score_file,
                                         resolve_weights, save_fusion)
+from mmskelcl.utils.preflight import (PreflightError, add_run_check_hooks,
+                                      apply_data_overrides, cap_num_workers,
+                                      checkpoint_problems, input_problems,
+                                      raise_problems)
 
 WeightsArg = Optional[Union[str, Sequence[Union[str, float]]]]
 
@@ -109,13 +118,24 @@ def default_stream_names(configs: Sequence[str]) -> List[str]:
     return names
 
 
+def default_work_dir(config: str) -> str:
+    """``work_dirs/<config folder>/<config stem>`` (as ``tools/train.py``),
+    so the same stream name in two dataset folders does not collide."""
+    folder = osp.basename(osp.dirname(osp.abspath(config)))
+    return osp.join('work_dirs', folder,
+                    osp.splitext(osp.basename(config))[0])
+
+
 def build_stream_cfg(config: str,
                      checkpoint: str,
                      name: str,
                      work_dir: Optional[str] = None,
                      cfg_options: Optional[Dict[str, Any]] = None,
                      launcher: str = 'none',
-                     multi_stream: bool = False) -> Tuple[Config, str]:
+                     multi_stream: bool = False,
+                     ann_file: Optional[str] = None,
+                     num_classes: Optional[int] = None,
+                     dump_dir: Optional[str] = None) -> Tuple[Config, str]:
     """Load and prepare the test config of one stream.
 
     Args:
@@ -124,25 +144,32 @@ def build_stream_cfg(config: str,
         name (str): Stream name (dump file name, experiment name).
         work_dir (str, optional): Work dir given on the command line. For
             several streams each stream uses ``<work_dir>/<name>``.
-            Otherwise ``cfg.work_dir`` or ``./work_dirs/<config stem>``.
+            Otherwise ``cfg.work_dir`` or :func:`default_work_dir`.
         cfg_options (dict, optional): Overrides merged into the config
             before the mmskelcl additions.
         launcher (str): ``none``, ``pytorch``, ``slurm`` or ``mpi``.
         multi_stream (bool): Whether this stream is one of several.
+        ann_file (str, optional): Annotation file for every loader.
+        num_classes (int, optional): Class count of every loader and head
+            (see :func:`~mmskelcl.utils.preflight.apply_data_overrides`).
+        dump_dir (str, optional): Folder of the ``DumpResults`` pickle;
+            default the stream's work dir.
 
     Returns:
         tuple[Config, str]: The config and the path of the ``DumpResults``
-        pickle it will write (``<work_dir>/<name>_results.pkl``).
+        pickle it will write (``<dump_dir>/<name>_results.pkl``).
     """
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    apply_data_overrides(cfg, ann_file, num_classes)
+    cap_num_workers(add_run_check_hooks(cfg))
     stem = osp.splitext(osp.basename(config))[0]
     if work_dir is not None:
         cfg.work_dir = osp.join(work_dir, name) if multi_stream else work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', stem)
+        cfg.work_dir = default_work_dir(config)
     if multi_stream:
         # Runners of the same config built within one second would share
         # the experiment name (logger, visualizer and message-hub instances).
@@ -152,41 +179,25 @@ def build_stream_cfg(config: str,
         warnings.warn(
             f'{config}: no PackActionInputs in the test pipeline; the '
             "predictions need a 'frame_dir' metainfo to be fused by id")
-    dump_path = osp.join(cfg.work_dir, f'{name}_results.pkl')
+    dump_path = osp.join(dump_dir or cfg.work_dir, f'{name}_results.pkl')
     _append_evaluator(cfg, dict(type='DumpResults', out_file_path=dump_path))
     return cfg, dump_path
 
 
-def evaluate_stream(config: str,
-                    checkpoint: str,
-                    name: Optional[str] = None,
-                    work_dir: Optional[str] = None,
-                    cfg_options: Optional[Dict[str, Any]] = None,
-                    launcher: str = 'none',
-                    multi_stream: bool = False) -> Optional[StreamScores]:
-    """Run ``runner.test()`` for one stream and collect its scores.
+def check_stream_cfg(cfg: Config, config: str, checkpoint: str,
+                     allow_stream_mismatch: bool = False) -> List[str]:
+    """Problems of one prepared stream (missing files, class counts, a
+    checkpoint of another model or stream); empty when it can run."""
+    return input_problems(cfg, config, ('test_dataloader', )) + \
+        checkpoint_problems(cfg, config, checkpoint, allow_stream_mismatch)
 
-    Args:
-        config (str): Config file.
-        checkpoint (str): Checkpoint file.
-        name (str, optional): Stream name; defaults to the config stem.
-        work_dir (str, optional): See :func:`build_stream_cfg`.
-        cfg_options (dict, optional): Config overrides.
-        launcher (str): Job launcher.
-        multi_stream (bool): Whether this stream is one of several.
 
-    Returns:
-        StreamScores | None: The stream's per-sample scores (``meta`` holds
-        config, checkpoint, ``average_clips`` of the head and the Runner's
-        metrics); ``None`` on non-main ranks.
-    """
+def run_stream_cfg(cfg: Config, dump_path: str, config: str,
+                   checkpoint: str, name: str) -> Optional[StreamScores]:
+    """``runner.test()`` of a prepared config; its scores (main rank)."""
     from mmengine.runner import Runner
 
     from mmaction.registry import RUNNERS
-
-    name = name or default_stream_names([config])[0]
-    cfg, dump_path = build_stream_cfg(config, checkpoint, name, work_dir,
-                                      cfg_options, launcher, multi_stream)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
@@ -206,6 +217,56 @@ def evaluate_stream(config: str,
     return stream
 
 
+def evaluate_stream(config: str,
+                    checkpoint: str,
+                    name: Optional[str] = None,
+                    work_dir: Optional[str] = None,
+                    cfg_options: Optional[Dict[str, Any]] = None,
+                    launcher: str = 'none',
+                    multi_stream: bool = False,
+                    **kwargs) -> Optional[StreamScores]:
+    """Test one stream (see :func:`evaluate_streams`; ``kwargs`` are its
+    ``ann_file``, ``num_classes``, ``allow_stream_mismatch`` and
+    ``keep_dumps``); its scores, ``None`` on non-main ranks.
+
+    ``meta`` of the result holds config, checkpoint, ``average_clips`` of
+    the head and the Runner's metrics.
+    """
+    name = name or default_stream_names([config])[0]
+    return _evaluate([config], [checkpoint], [name], work_dir, cfg_options,
+                     launcher, multi_stream=multi_stream, **kwargs)[0]
+
+
+def _evaluate(configs: Sequence[str],
+              checkpoints: Sequence[str],
+              names: Sequence[str],
+              work_dir: Optional[str],
+              cfg_options: Optional[Dict[str, Any]],
+              launcher: str,
+              multi_stream: bool,
+              ann_file: Optional[str] = None,
+              num_classes: Optional[int] = None,
+              allow_stream_mismatch: bool = False,
+              keep_dumps: bool = False) -> List[Optional[StreamScores]]:
+    """Check every stream, then test them one after the other."""
+    missing = [c for c in configs if not osp.isfile(c)]
+    if missing:
+        raise PreflightError('\n'.join(f'error: config file not found: {c}'
+                                        for c in missing))
+    with tempfile.TemporaryDirectory(prefix='mmskelcl_test_') as tmp:
+        prepared, problems = [], []
+        for config, checkpoint, name in zip(configs, checkpoints, names):
+            cfg, dump_path = build_stream_cfg(
+                config, checkpoint, name, work_dir, cfg_options, launcher,
+                multi_stream, ann_file, num_classes,
+                dump_dir=None if keep_dumps else tmp)
+            problems += check_stream_cfg(cfg, config, checkpoint,
+                                         allow_stream_mismatch)
+            prepared.append((cfg, dump_path, config, checkpoint, name))
+        raise_problems(problems)
+        return [run_stream_cfg(*args) for args in prepared]
+
+
 def _as_float(value: Any) -> Any:
     """A scalar metric as a plain float; other values unchanged."""
     try:
@@ -222,10 +283,15 @@ def evaluate_streams(configs: Sequence[str],
                      cfg_options: Optional[Dict[str, Any]] = None,
                      launcher: str = 'none',
                      dump: Optional[str] = None,
-                     apply_softmax: bool = False) -> Optional[FusionResult]:
+                     apply_softmax: bool = False,
+                     ann_file: Optional[str] = None,
+                     num_classes: Optional[int] = None,
+                     allow_stream_mismatch: bool = False
+                     ) -> Optional[FusionResult]:
     """Test every stream, fuse them by id, optionally dump the fusion.
 
-    The weights are checked before any model runs.
+    The weights, every config, annotation file and checkpoint are checked
+    before any model runs.
 
     Args:
         configs (Sequence[str]): One config per stream.
@@ -238,11 +304,20 @@ def evaluate_streams(configs: Sequence[str],
         cfg_options (dict, optional): Overrides applied to every config.
         launcher (str): Job launcher.
         dump (str, optional): Write the multi-stream dump (see
-            :mod:`mmskelcl.evaluation.scores`) to this ``.pkl``.
+            :mod:`mmskelcl.evaluation.scores`) to this ``.pkl``, and keep
+            each stream's ``<work_dir>/<name>_results.pkl``.
         apply_softmax (bool): Softmax each stream before fusing.
+        ann_file (str, optional): Annotation file of every stream.
+        num_classes (int, optional): Class count of every loader and head.
+        allow_stream_mismatch (bool): Test a checkpoint trained on another
+            stream than its config's.
 
     Returns:
         FusionResult | None: The fusion; ``None`` on non-main ranks.
+
+    Raises:
+        PreflightError: A config, annotation file or checkpoint is missing
+            or does not fit (every problem of every stream, one a line).
     """
     if len(configs) != len(checkpoints) or not configs:
         raise ValueError(f'need one checkpoint per config, got '
@@ -258,12 +333,10 @@ def evaluate_streams(configs: Sequence[str],
         raise ValueError(f'stream names must be unique: {stream_names}')
     if dump is not None and not dump.endswith(('.pkl', '.pickle')):
         raise ValueError(f'the dump file must be a .pkl file, got {dump!r}')
-    multi = len(configs) > 1
-    streams = []
-    for config, checkpoint, name in zip(configs, checkpoints, stream_names):
-        streams.append(
-            evaluate_stream(config, checkpoint, name, work_dir, cfg_options,
-                            launcher, multi))
+    streams = _evaluate(configs, checkpoints, stream_names, work_dir,
+                        cfg_options, launcher, len(configs) > 1, ann_file,
+                        num_classes, allow_stream_mismatch,
+                        keep_dumps=dump is not None)
     if not is_main_process():
         return None
     result = fuse_streams(streams, resolved, apply_softmax=apply_softmax)

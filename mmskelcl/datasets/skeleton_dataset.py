@@ -3,6 +3,7 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import mmengine
+import numpy as np
 
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
@@ -138,6 +139,10 @@ class SkeletonDataset(PoseDataset):
             dict(anno)
             for anno in select_split(data, self.split, self.ann_file)
         ]
+        # kept past serialization for the class-count check of the tools
+        labels = [int(np.asarray(a['label']).reshape(-1)[0])
+                  for a in data_list if 'label' in a]
+        self.label_range = (min(labels), max(labels)) if labels else None
 
         video_prefix = self.data_prefix.get('video')
         if video_prefix:

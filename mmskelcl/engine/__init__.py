@@ -1,3 +1,7 @@
 from .memory_bank_hook import MemoryBankHook, original_dataset_length
+from .run_check_hooks import ClassCountHook, StreamMetaHook, label_range
 
-__all__ = ['MemoryBankHook', 'original_dataset_length']
+__all__ = [
+    'ClassCountHook', 'MemoryBankHook', 'StreamMetaHook', 'label_range',
+    'original_dataset_length'
+]

@@ -195,8 +195,9 @@ def test_single_stream(workspace, single_run):
         assert ours[key] == pytest.approx(meta['runner_metrics'][f'acc/{key}'])
         assert rows['tiny_stgcn_j'][['top1', 'top5', 'mean1'].index(key) +
                                     1] == f'{100 * ours[key]:.2f}'
-    # default work dir ./work_dirs/<config stem>, DumpResults file in it
-    per_stream = root / 'work_dirs' / 'tiny_stgcn_j' / \
+    # default work dir work_dirs/<config folder>/<config stem> (as
+    # tools/train.py); with --dump the DumpResults file is kept in it
+    per_stream = root / 'work_dirs' / root.name / 'tiny_stgcn_j' / \
         'tiny_stgcn_j_results.pkl'
     assert per_stream.is_file()
 
