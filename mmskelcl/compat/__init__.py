@@ -5,13 +5,16 @@ and is a no-op where the defect is absent.
 """
 from .checkpoint import SAFE_CHECKPOINT_GLOBALS, apply_checkpoint_fix
 from .drn import apply_drn_fix
+from .weight_init import apply_weight_init_fix
 
 
 def apply_all() -> None:
     """Apply every stack fix (idempotent)."""
     apply_drn_fix()
     apply_checkpoint_fix()
+    apply_weight_init_fix()
 
 
 __all__ = ['apply_all', 'apply_drn_fix', 'apply_checkpoint_fix',
+           'apply_weight_init_fix',
            'SAFE_CHECKPOINT_GLOBALS']

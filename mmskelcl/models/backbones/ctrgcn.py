@@ -8,7 +8,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...datasets.layouts import build_graph
-from ..utils.taps import TapMixin
+from ..utils.freeze import FreezeMixin
+from ..utils.taps import TapInfo, TapMixin
 from .ctrgcn_units import CTRGCNUnit, MultiScaleTCN, temporal_residual
 
 
@@ -61,7 +62,7 @@ class CTRGCNBlock(BaseModule):
 
 
 @MODELS.register_module()
-class CTRGCN(TapMixin, BaseModule):
+class CTRGCN(FreezeMixin, TapMixin, BaseModule):
     """CTR-GCN backbone (Chen et al., ICCV 2021), official architecture.
 
     Ten blocks with channels ``64, 64, 64, 64, 128, 128, 128, 256, 256, 256``
@@ -99,6 +100,9 @@ class CTRGCN(TapMixin, BaseModule):
         dilations (Sequence[int]): TCN dilations.
         out_taps (Sequence[str]): Taps returned by default (normally set by
             the recognizer from its auxiliary heads instead).
+        frozen_stages (int): ``-1`` none, ``0`` the data BN, ``i`` the data
+            BN and blocks ``1 .. i`` (eval mode, no gradient).
+        norm_eval (bool): Keep every BatchNorm in eval mode in training.
         init_cfg (dict or list[dict], optional): mmengine init config. When
             ``None`` the official initialisation is used (Kaiming fan-out
             convs, BN weight 1, the spatial unit's BN weight 1e-6).
@@ -128,6 +132,8 @@ class CTRGCN(TapMixin, BaseModule):
                  kernel_size: int = 5,
                  dilations: Sequence[int] = (1, 2),
                  out_taps: Sequence[str] = (),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
                  init_cfg: Optional[Union[Dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.graph = build_graph(graph_cfg)
@@ -165,6 +171,16 @@ class CTRGCN(TapMixin, BaseModule):
             in_c = channels
         self.blocks = nn.ModuleList(blocks)
         self.out_channels = in_c
+        self._stage_specs = []  # (channels, stride) per block
+        channels = base_channels
+        for i in range(1, num_stages + 1):
+            channels = channels * (ch_ratio if i in inflate_stages else 1)
+            self._stage_specs.append((channels, 2 if i in down_stages else 1))
+        self.num_subsets = A.shape[0]
+        self.num_joints = num_joints
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self._freeze_stages()
         self.available_taps = tuple(
             [f'block{i}' for i in range(1, num_stages + 1)] +
             ['topology', 'topology_full'])
@@ -190,6 +206,22 @@ class CTRGCN(TapMixin, BaseModule):
             self._official_init()
         else:
             super().init_weights()
+
+    def _tap_table(self) -> Dict[str, TapInfo]:
+        table, strides = {}, ()
+        for i, (channels, stride) in enumerate(self._stage_specs, 1):
+            strides = strides + (stride, )
+            table[f'block{i}'] = TapInfo(channels, strides, 'NMCTV',
+                                         self.num_joints)
+        table['topology'] = TapInfo(self.num_subsets, (), 'NKVV',
+                                    self.num_joints)
+        table['topology_full'] = TapInfo(
+            self.out_channels, (), 'NMKCVV', self.num_joints,
+            subsets=self.num_subsets)
+        return table
+
+    def _stage_modules(self) -> list:
+        return [self.data_bn, *self.blocks]
 
     def _normalize_input(self, x: torch.Tensor) -> torch.Tensor:
         N, M, T, V, C = x.shape

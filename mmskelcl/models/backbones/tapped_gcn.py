@@ -13,10 +13,11 @@ import torch
 from mmaction.models.backbones import AAGCN, STGCN
 from mmaction.registry import MODELS
 
-from ..utils.taps import TapMixin
+from ..utils.freeze import FreezeMixin
+from ..utils.taps import TapInfo, TapMixin
 
 
-class BlockTapMixin(TapMixin):
+class BlockTapMixin(FreezeMixin, TapMixin):
     """Taps ``'block<i>'`` on the blocks of an MMAction2 GCN's ``self.gcn``.
 
     Blocks are numbered like the parent's stages (``inflate_stages``,
@@ -26,9 +27,13 @@ class BlockTapMixin(TapMixin):
     block's output as ``(N, M, C, T, V)``. With the default 10 stages:
     block1 64 ch x T, block5 128 x T/2, block8 256 x T/4, block10 256 x T/4
     (FR-Head's tap points, by analogy with CTR-GCN).
+
+    Also adds ``frozen_stages`` (``-1`` none, ``0`` the data BN, ``i`` the
+    data BN and the first ``i`` modules of ``self.gcn``) and ``norm_eval``.
     """
 
-    def _init_block_taps(self, out_taps: Sequence[str]) -> None:
+    def _init_block_taps(self, out_taps: Sequence[str], frozen_stages: int,
+                         norm_eval: bool) -> None:
         first = 1 if self.in_channels != self.base_channels else 2
         self._tap_index = {
             f'block{first + i}': i
@@ -36,6 +41,28 @@ class BlockTapMixin(TapMixin):
         }
         self.available_taps = tuple(self._tap_index)
         self.set_taps(out_taps)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self._freeze_stages()
+
+    def _tap_table(self) -> Dict[str, TapInfo]:
+        # the parent's channel/stride schedule, recomputed from its config
+        num_joints = self.graph.A.shape[-1]
+        table, strides, inflate = {}, (), 0
+        for name in self.available_taps:
+            i = int(name[5:])
+            if i > 1 and i in self.inflate_stages:
+                inflate += 1
+            stride = 2 if i > 1 and i in self.down_stages else 1
+            strides = strides + (stride, )
+            # AAGCN has no ch_ratio: it doubles at inflate_stages
+            ratio = getattr(self, 'ch_ratio', 2)
+            channels = int(self.base_channels * ratio**inflate + 1e-6)
+            table[name] = TapInfo(channels, strides, 'NMCTV', num_joints)
+        return table
+
+    def _stage_modules(self) -> list:
+        return [self.data_bn, *self.gcn]
 
     def forward(self,
                 x: torch.Tensor,
@@ -85,12 +112,19 @@ class STGCNTaps(BlockTapMixin, STGCN):
 
     Args:
         out_taps (Sequence[str]): Taps returned by default.
+        frozen_stages (int): See :class:`BlockTapMixin`.
+        norm_eval (bool): Keep every BatchNorm in eval mode in training.
         **kwargs: :class:`STGCN` arguments.
     """
 
-    def __init__(self, *args, out_taps: Sequence[str] = (), **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 out_taps: Sequence[str] = (),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._init_block_taps(out_taps)
+        self._init_block_taps(out_taps, frozen_stages, norm_eval)
 
 
 @MODELS.register_module()
@@ -100,9 +134,16 @@ class AAGCNTaps(BlockTapMixin, AAGCN):
 
     Args:
         out_taps (Sequence[str]): Taps returned by default.
+        frozen_stages (int): See :class:`BlockTapMixin`.
+        norm_eval (bool): Keep every BatchNorm in eval mode in training.
         **kwargs: :class:`AAGCN` arguments.
     """
 
-    def __init__(self, *args, out_taps: Sequence[str] = (), **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 out_taps: Sequence[str] = (),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._init_block_taps(out_taps)
+        self._init_block_taps(out_taps, frozen_stages, norm_eval)
