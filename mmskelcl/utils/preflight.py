@@ -185,7 +185,7 @@ def checkpoint_problems(cfg: Config, config: str, checkpoint: str,
     """Whether ``checkpoint`` sets the whole inference model of ``cfg``
     (auxiliary-head keys are training-only and excepted) and was trained
     on the stream the config tests."""
-    if not osp.isfile(checkpoint):
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
         return [f'{config}: checkpoint not found: {checkpoint}']
     from mmengine.registry import init_default_scope
 
