@@ -4,10 +4,18 @@ The flags are MMAction2's (``--work-dir``, ``--resume``, ``--amp``,
 ``--cfg-options``, ``--launcher``, ...). The default work dir is
 ``work_dirs/<config folder>/<config name>`` so the same stream name in two
 dataset folders does not collide.
+
+Inputs are checked before the Runner starts (config, annotation files,
+``load_from`` / ``--resume`` checkpoint, dataset vs head class counts): a
+problem is printed alone, the exit status is 1 and no work dir is made.
+``--ann-file PATH --num-classes K`` point every loader at your own pickle
+and set K on the datasets, the head and every auxiliary head. Loader
+``num_workers`` is capped at the machine's CPU cores.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 import mmskelcl  # noqa: F401  (stack fixes + registration)
 from mmengine.config import Config, DictAction
@@ -39,7 +47,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none', help='job launcher')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    p.add_argument('--ann-file', metavar='PATH',
+                   help='annotation pickle for every loader (own data)')
+    p.add_argument('--num-classes', type=int, metavar='K',
+                   help='class count of every dataset, the head and every '
+                   'auxiliary head')
     args = p.parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'error: config file not found: {args.config}')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -85,9 +100,34 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def check_inputs(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply ``--ann-file`` / ``--num-classes``, cap loader workers, add the
+    run-check hooks, and exit with the problems of the inputs, if any,
+    before a Runner (and its work dir) exists."""
+    from mmskelcl.utils.preflight import (PreflightError,
+                                          add_run_check_hooks,
+                                          apply_data_overrides,
+                                          cap_num_workers, input_problems,
+                                          raise_problems)
+    try:
+        apply_data_overrides(cfg, args.ann_file, args.num_classes)
+        cap_num_workers(add_run_check_hooks(cfg))
+        problems = input_problems(cfg, args.config,
+                                  ('train_dataloader', 'val_dataloader'))
+        ckpt = cfg.get('load_from')
+        if isinstance(ckpt, str) and '://' not in ckpt and \
+                not osp.isfile(ckpt):
+            problems.append(f'{args.config}: checkpoint not found: {ckpt} '
+                            '(load_from / --resume)')
+        raise_problems(problems)
+    except PreflightError as err:
+        sys.exit(str(err))
+    return cfg
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = check_inputs(merge_args(Config.fromfile(args.config), args), args)
     if 'runner_type' in cfg:
         from mmaction.registry import RUNNERS
         runner = RUNNERS.build(cfg)
