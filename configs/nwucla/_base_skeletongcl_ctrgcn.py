@@ -4,10 +4,12 @@
 # init (the released Linear is not in the optimizer). Per-stream
 # temperatures of the released scripts are set in the stream files.
 # Template of skeletongcl_ctrgcn_{j,b,jm,bm}.py.
-# NW-UCLA: the bank holds one slot per sample (sample_idx modulo the
-# repeat), about 100 per class < N+ = 128, so anchors use the
-# positives they have instead of being skipped (SkeletonGCL's
-# 5 x 1020 slots kept repeated copies apart).
+# NW-UCLA: as released, the bank holds one slot per repeated copy
+# (5 x 1,020 = 5,100, about 510 per class; see _base_cacl_ctrgcn.py), so
+# N+ = 128 is met and anchors are skipped only while the bank fills. With
+# train_dataloader.dataset.index_per_copy=False (1,020 slots, ~100 per
+# class) add ...graph.sampler.min_pos_policy=use_available, or every
+# anchor is skipped.
 _base_ = ['./_base_cacl_ctrgcn.py']
 model = dict(
     aux_heads=dict(
@@ -15,5 +17,5 @@ model = dict(
             proj_trainable=False,
             sampler=dict(
                 neg_strategy='R+H',
-                min_pos_policy='use_available',
+                min_pos_policy='skip',
                 min_neg_policy='skip'))))

@@ -1,5 +1,6 @@
 """Skeleton layouts, annotation checks, dataset and transforms."""
 from . import layouts, transforms, validation
+from .repeat_dataset import IndexedRepeatDataset
 from .skeleton_dataset import SkeletonDataset
 from .transforms import (CenterJoint, CropResizeFrames, GenStreamFeat,
                          MinMaxNormalize, RandomBoneScale, RandomRotation,
@@ -9,6 +10,7 @@ from .validation import (AnnotationError, AnnotationProblem,
 
 __all__ = [
     'layouts', 'transforms', 'validation', 'SkeletonDataset',
+    'IndexedRepeatDataset',
     'AnnotationError', 'AnnotationProblem', 'check_annotations',
     'assert_valid_annotations', 'CenterJoint', 'CropResizeFrames',
     'GenStreamFeat', 'MinMaxNormalize', 'RandomBoneScale', 'RandomRotation',

@@ -14,13 +14,35 @@ def original_dataset_length(dataset) -> int:
     return len(dataset)
 
 
+def num_sample_indices(dataset) -> int:
+    """How many distinct ``sample_idx`` values the training set hands out.
+
+    Walks down repeat wrappers: a wrapper with ``index_per_copy`` set
+    (:class:`~mmskelcl.datasets.IndexedRepeatDataset`, the released
+    NW-UCLA bank) gives each copy its own index, so its whole length
+    counts; a plain ``RepeatDataset`` (or ``index_per_copy=False``) takes
+    indices modulo the wrapped dataset, so the walk continues inside it.
+    """
+    while True:
+        if getattr(dataset, 'index_per_copy', False):
+            return len(dataset)
+        if hasattr(dataset, 'times') and hasattr(dataset, 'dataset'):
+            dataset = dataset.dataset
+            continue
+        return len(dataset)
+
+
 @HOOKS.register_module()
 class MemoryBankHook(Hook):
     """Give every unsized :class:`MemoryBank` of the model one slot per
-    training sample (``'index'`` mode) or ``fifo_size`` slots (``'fifo'``,
-    default: also the training-set length) when training starts. A bank
-    restored by ``--resume`` or ``load_from`` already has the checkpoint's
-    size and contents and is left alone; testing never needs the bank.
+    training ``sample_idx`` (``'index'`` mode) or ``fifo_size`` slots
+    (``'fifo'``, default: also that count) when training starts. Under
+    ``RepeatDataset`` that is one slot per sample; under
+    ``IndexedRepeatDataset`` (NW-UCLA CACL/SkeletonGCL default) one slot per
+    repeated copy, as the released bank (see :func:`num_sample_indices`).
+    A bank restored by ``--resume`` or ``load_from`` already has the
+    checkpoint's size and contents and is left alone; testing never needs
+    the bank.
 
     Args:
         fifo_size (int, optional): FIFO bank size when the bank config
@@ -38,10 +60,10 @@ class MemoryBankHook(Hook):
         banks = [m for m in model.modules() if isinstance(m, MemoryBank)]
         if not banks or all(b.size for b in banks):
             return
-        n = original_dataset_length(runner.train_dataloader.dataset)
+        n = num_sample_indices(runner.train_dataloader.dataset)
         for bank in banks:
             if bank.size == 0:
                 size = n if bank.mode == 'index' else (self.fifo_size or n)
                 bank.resize(size)
                 runner.logger.info(f'MemoryBank sized to {size} slots '
-                                   f'({bank.mode} mode, {n} samples)')
+                                   f'({bank.mode} mode, {n} sample indices)')
