@@ -8,7 +8,7 @@ import pytest
 from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 
-from mmskelcl.datasets.layouts import NUM_JOINTS, resolve_layout
+from mmskelcl.structures.layouts import NUM_JOINTS, resolve_layout
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATASET_DIRS = ('finegym', 'ntu60_xsub', 'ntu60_xview', 'ntu120_xsub',

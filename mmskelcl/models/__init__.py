@@ -1,2 +1,2 @@
-from . import (backbones, heads, losses, memory, recognizers,  # noqa: F401
-               utils)
+from . import (backbones, heads, layers, losses, memory,  # noqa: F401
+               recognizers, utils)

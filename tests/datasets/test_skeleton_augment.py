@@ -4,7 +4,7 @@ from numpy.testing import assert_allclose
 
 import mmskelcl  # noqa: F401
 from mmaction.registry import TRANSFORMS
-from mmskelcl.datasets.layouts import (NUM_JOINTS, SYMMETRIC_BONES,
+from mmskelcl.structures.layouts import (NUM_JOINTS, SYMMETRIC_BONES,
                                        bone_tree)
 from mmskelcl.datasets.transforms import (RandomBoneScale, RandomRotation,
                                           RandomViewTransform)

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import mmskelcl  # noqa: F401
 from mmaction.datasets.transforms import GenSkeFeat, JointToBone, ToMotion
 from mmaction.registry import TRANSFORMS
-from mmskelcl.datasets.layouts import BONE_PAIRS, NUM_JOINTS
+from mmskelcl.structures.layouts import BONE_PAIRS, NUM_JOINTS
 from mmskelcl.datasets.transforms import GenStreamFeat
 from mmskelcl.datasets.transforms.features import (LayoutJointToBone,
                                                    LayoutToMotion)

@@ -10,7 +10,7 @@ import pytest
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from mmskelcl.datasets.layouts import NUM_JOINTS
+from mmskelcl.structures.layouts import NUM_JOINTS
 from mmskelcl.evaluation.fusion import WEIGHT_PRESETS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

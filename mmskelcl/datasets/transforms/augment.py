@@ -10,7 +10,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
-from ..layouts import NUM_JOINTS, SYMMETRIC_BONES, bone_tree
+from ...structures.layouts import NUM_JOINTS, SYMMETRIC_BONES, bone_tree
 from ._utils import check_keypoint, float_array, resolve_spatial_dims
 
 

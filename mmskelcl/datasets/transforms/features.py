@@ -2,7 +2,7 @@
 
 MMAction2's ``JointToBone``, ``ToMotion`` and ``GenSkeFeat`` only know
 ``nturgb+d``, ``openpose`` and ``coco``. The subclasses here take the bone
-pairs from :mod:`mmskelcl.datasets.layouts` (identical to MMAction2's for
+pairs from :mod:`mmskelcl.structures.layouts` (identical to MMAction2's for
 its three layouts, plus ``nwucla``) and reuse MMAction2's arithmetic, so
 streams match MMAction2 where both apply. For scored layouts
 (``layouts.SCORED_LAYOUTS``) the score channel is averaged, not
@@ -17,7 +17,7 @@ from mmengine.dataset import Compose
 from mmaction.datasets.transforms import (GenSkeFeat, JointToBone,
                                           MergeSkeFeat, ToMotion)
 from mmaction.registry import TRANSFORMS
-from ..layouts import SCORED_LAYOUTS, bone_pairs
+from ...structures.layouts import SCORED_LAYOUTS, bone_pairs
 
 STREAMS = ('j', 'b', 'jm', 'bm')
 

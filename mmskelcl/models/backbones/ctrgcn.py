@@ -7,10 +7,10 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from ...datasets.layouts import build_graph
+from ...structures.layouts import build_graph
+from ..layers import CTRGCNUnit, MultiScaleTCN, temporal_residual
 from ..utils.freeze import FreezeMixin
 from ..utils.taps import TapInfo, TapMixin
-from .ctrgcn_units import CTRGCNUnit, MultiScaleTCN, temporal_residual
 
 
 class CTRGCNBlock(BaseModule):
@@ -83,7 +83,7 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
 
     Args:
         graph_cfg (dict): Graph config; ``layout`` may be any MMAction2
-            layout or one registered in :mod:`mmskelcl.datasets.layouts`
+            layout or one registered in :mod:`mmskelcl.structures.layouts`
             (e.g. ``'nwucla'``).
         in_channels (int): Input channels (3 for 3D or 2D + score).
         num_person (int): Persons per sample (sizes the ``MVC`` data BN).

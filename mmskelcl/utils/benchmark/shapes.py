@@ -100,7 +100,7 @@ def infer_input_shape(cfg: Config) -> Shape:
     * ``M``: ``num_person`` of ``FormatGCNInput`` (its default, 2, when the
       transform does not set it).
     * ``V``: the backbone's ``graph_cfg.layout``: a layout name looked up in
-      :data:`mmskelcl.datasets.layouts.NUM_JOINTS`, or a dict with
+      :data:`mmskelcl.structures.layouts.NUM_JOINTS`, or a dict with
       ``num_node``.
     * ``C``: the backbone's ``in_channels`` (default 3).
 
@@ -114,7 +114,7 @@ def infer_input_shape(cfg: Config) -> Shape:
         ValueError: If a dimension cannot be inferred (pass ``shape``
             explicitly, ``--shape M T V C`` on the command line).
     """
-    from mmskelcl.datasets.layouts import NUM_JOINTS
+    from mmskelcl.structures.layouts import NUM_JOINTS
     hint = ' Pass the input shape explicitly (--shape M T V C).'
     pipeline = _train_pipeline(cfg)
     if not pipeline:

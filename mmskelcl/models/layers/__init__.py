@@ -1,0 +1,8 @@
+"""Building blocks shared by the encoders (importable by any backbone)."""
+from .ctrgc import CTRGC, CTRGCNUnit
+from .tcn import MultiScaleTCN, TemporalConvBN, temporal_residual
+
+__all__ = [
+    'CTRGC', 'CTRGCNUnit', 'MultiScaleTCN', 'TemporalConvBN',
+    'temporal_residual'
+]
