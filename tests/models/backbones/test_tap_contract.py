@@ -3,8 +3,13 @@
 Each registered backbone that implements the tap protocol must appear in
 ``TINY`` (a small config and an input): a new encoder that publishes taps
 is covered by every test here, and one that is missing fails
-``test_every_tapped_backbone_is_covered``.
+``test_every_tapped_backbone_is_covered``. An encoder adds its entries in
+its own ``tiny_<encoder>.py`` next to this file (a dict named ``TINY``).
 """
+import glob
+import importlib.util
+import os.path as osp
+
 import pytest
 import torch
 from mmaction.registry import MODELS
@@ -23,6 +28,12 @@ TINY = {
     'AAGCNTaps': (dict(type='AAGCNTaps', graph_cfg=NTU, base_channels=16),
                   (2, 2, 15, 25, 3)),
 }
+for _path in sorted(glob.glob(osp.join(osp.dirname(__file__), 'tiny_*.py'))):
+    _spec = importlib.util.spec_from_file_location(
+        osp.basename(_path)[:-3], _path)
+    _mod = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_mod)
+    TINY.update(_mod.TINY)
 
 
 def tapped_backbones():
