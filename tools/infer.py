@@ -41,8 +41,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description='Classify skeleton clips (pickle, .npy or video)',
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('config')
-    p.add_argument('checkpoint')
+    p.add_argument('config', help='config file (its test pipeline and '
+                   'model)')
+    p.add_argument('checkpoint', help='checkpoint trained with this config '
+                   'or its training-only variant (CACL, FR-Head, ...)')
     p.add_argument('input', help='.pkl, .npy or video file')
     p.add_argument('--sample', nargs='+', default=[], metavar='FRAME_DIR',
                    help='clips of a pickle, by id')
@@ -50,18 +52,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='clips of a pickle, by position')
     p.add_argument('--all', action='store_true',
                    help='every clip of the pickle, then the top-1 accuracy')
-    p.add_argument('--topk', type=int, default=5)
-    p.add_argument('--label-map', help='class names file')
+    p.add_argument('--topk', type=int, default=5,
+                   help='how many classes to print per clip (default: 5)')
+    p.add_argument('--label-map', help='class names file, one per line '
+                   '(default: the names stored in the checkpoint)')
     p.add_argument('--img-shape', nargs=2, type=int, metavar=('H', 'W'),
                    help='image size of 2D keypoints of a .npy input')
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--device', default='cpu',
+                   help='torch device (default: cpu)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='config overrides, key=value')
-    for name in ('det-config', 'det-checkpoint', 'pose-config',
-                 'pose-checkpoint'):
-        p.add_argument(f'--{name}', help='video input: MMDetection / MMPose '
-                       'model (default: the pose extraction defaults, '
-                       'Faster R-CNN + HRNet-w32)')
+    for name, what in (('det-config', 'MMDetection person detector config'),
+                       ('det-checkpoint', 'MMDetection detector weights'),
+                       ('pose-config', 'MMPose 2D pose model config'),
+                       ('pose-checkpoint', 'MMPose pose model weights')):
+        p.add_argument(f'--{name}', help=f'video input: {what} (default: '
+                       'Faster R-CNN + HRNet-w32 of pose extraction)')
     return p.parse_args(argv)
 
 
@@ -120,9 +126,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     pipeline = build_test_pipeline(model.cfg)
     correct = labelled = 0
     for clip in clips:
-        pred = classify_skeleton(model, clip, img_shape=args.img_shape,
-                                 topk=args.topk, class_names=names,
-                                 test_pipeline=pipeline)
+        try:
+            pred = classify_skeleton(model, clip, img_shape=args.img_shape,
+                                     topk=args.topk, class_names=names,
+                                     test_pipeline=pipeline)
+        except ValueError as err:
+            raise SystemExit(f'error: {args.input}: {err}')
         print(pred.format(names), flush=True)
         if pred.gt_label is not None:
             labelled += 1

@@ -18,14 +18,18 @@ DATA = osp.join('data', 'demo', 'finegym_demo.pkl')
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--methods', nargs='+',
                    default=['ctrgcn', 'cacl_ctrgcn'],
                    help='config prefixes in configs/demo/')
-    p.add_argument('--streams', nargs='+', default=['j', 'b', 'jm', 'bm'])
+    p.add_argument('--streams', nargs='+', default=['j', 'b', 'jm', 'bm'],
+                   help='streams to train, test and fuse')
     p.add_argument('--weights', nargs='+', default=['2', '2', '1', '1'],
                    help='fusion weights (PySKL 2:2:1:1) or a preset name')
-    p.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'))
+    p.add_argument('--work-dir', default=osp.join('work_dirs', 'demo'),
+                   help='root of the runs, test logs and score dumps')
     p.add_argument('--seed', type=int, default=0, help='demo data seed')
     return p.parse_args()
 

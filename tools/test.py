@@ -47,21 +47,11 @@ except ImportError:  # not installed: run from a source checkout
 from mmengine.config import DictAction
 
 from mmskelcl.apis.test_streams import evaluate_streams
+from mmskelcl.utils.cli import DefaultsHelpFormatter
 from mmskelcl.utils.preflight import PreflightError
 from mmskelcl.evaluation.fusion import (WEIGHT_PRESETS, format_report,
                                         fuse_score_files, resolve_weights,
                                         save_fusion)
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keep the epilog's layout; show defaults that are set."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ''
-        if action.default not in (None, False, argparse.SUPPRESS) \
-                and '(default' not in text:
-            text += ' (default: %(default)s)'
-        return text
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -69,7 +59,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test skeleton recognisers stream by stream and fuse '
         'their scores by sample id',
-        formatter_class=_Formatter,
+        formatter_class=DefaultsHelpFormatter,
         epilog='weight presets (joint, bone, joint-motion, bone-motion): ' +
         '; '.join(f'{k}={list(v)}' for k, v in WEIGHT_PRESETS.items()))
     parser.add_argument(

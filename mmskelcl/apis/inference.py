@@ -185,6 +185,22 @@ def _is_2d(cfg: Config) -> bool:
             'PreNormalize2D') for s in inference_pipeline_cfg(cfg))
 
 
+def _check_joints(model: nn.Module, sample: Mapping) -> None:
+    """Refuse a clip whose joint count is not the graph layout's."""
+    graph = getattr(getattr(model, 'backbone', None), 'graph', None)
+    if getattr(graph, 'A', None) is None:
+        return
+    want, got = np.shape(graph.A)[-1], np.shape(sample['keypoint'])[2]
+    if want != got:
+        layout = ((model.cfg.model.get('backbone') or {}).get('graph_cfg')
+                  or {}).get('layout')
+        raise ValueError(
+            f'{sample.get("frame_dir", "input")}: {got} joints per frame but '
+            f'the config\'s layout {layout!r} (model.backbone.graph_cfg) has '
+            f'{want}; give a {want}-joint skeleton in that joint order, or a '
+            f'config whose layout has {got} joints')
+
+
 @torch.no_grad()
 def classify_skeleton(model: nn.Module,
                       skeleton: Union[np.ndarray, Mapping],
@@ -223,6 +239,7 @@ def classify_skeleton(model: nn.Module,
     else:
         sample = skeleton_to_sample(skeleton, keypoint_score, img_shape,
                                     two_d=_is_2d(model.cfg))
+    _check_joints(model, sample)
     if test_pipeline is None:
         test_pipeline = build_test_pipeline(model.cfg)
     data = pseudo_collate([test_pipeline(sample)])

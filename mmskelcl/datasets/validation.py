@@ -327,7 +327,25 @@ def assert_valid_annotations(data: Any,
     if problems:
         raise AnnotationError(
             f'{len(problems)} problem(s) in annotation file {file}:\n'
+            f'{_label_summary(data, problems, num_classes)}'
             f'{format_problems(problems, max_listed)}', problems)
+
+
+def _label_summary(data: Any, problems: Sequence[AnnotationProblem],
+                   num_classes: Optional[int]) -> str:
+    """One line on labels beyond ``num_classes`` and the fix; ``''``
+    when no label is too large."""
+    if num_classes is None or not any(
+            p.field == 'label' and 'num_classes' in str(p) for p in problems):
+        return ''
+    annotations = data.get('annotations') if isinstance(data, dict) else data
+    labels = [a['label'] for a in annotations
+              if isinstance(a, dict) and isinstance(a.get('label'), Integral)]
+    low, high = min(labels), max(labels)
+    return (f'  labels {low}-{high} in the file, the config expects '
+            f'{num_classes} classes: set num_classes={high + 1} on the '
+            f'datasets and heads (tools/train.py / test.py --num-classes '
+            f'{high + 1}), or relabel the file to 0-{num_classes - 1}\n')
 
 
 def select_split(data: Any,

@@ -54,6 +54,9 @@ def main(argv=None) -> int:
     p.add_argument('--split', default=None,
                    help='check only this split\'s samples (all by default)')
     args = p.parse_args(argv)
+    if not osp.isfile(args.file):
+        print(f'{args.file}: file does not exist')
+        return 2
     try:
         with open(args.file, 'rb') as f:
             data = pickle.load(f)

@@ -33,9 +33,13 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     start = time.time()
-    data = convert_nwucla(args.src_dir, args.out_file,
-                          resume=not args.no_resume,
-                          save_every=args.save_every)
+    try:
+        data = convert_nwucla(args.src_dir, args.out_file,
+                              resume=not args.no_resume,
+                              save_every=args.save_every)
+    except FileNotFoundError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     elapsed = time.time() - start
     counts = summarize(data)
     print(f'wrote {args.out_file}: {len(data["annotations"])} sequences '

@@ -99,7 +99,10 @@ def convert_nwucla(src_dir: str, out_file: str, resume: bool = True,
                                 f'{src_dir}')
     names = sorted(n for n in os.listdir(src_dir) if n.endswith('.json'))
     if not names:
-        raise FileNotFoundError(f'no *.json files in {src_dir}')
+        raise FileNotFoundError(
+            f'no *.json files in {src_dir}: give the all_sqe/ folder of '
+            'NW-UCLA, which holds one aAA_sSS_eEE_vVV.json per sequence '
+            '(e.g. a01_s01_e00_v01.json; 1484 files)')
     ensure_parent(out_file)
     cache_file = out_file + '.partial'
     cache = ResumeCache(cache_file, dict(version=CACHE_VERSION,

@@ -1,0 +1,15 @@
+"""Command-line helpers shared by the tools."""
+import argparse
+
+
+class DefaultsHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the description's layout; append ``(default: X)`` to the help
+    of options whose default is set (not None / False) and not described
+    in the help text already."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ''
+        if action.default not in (None, False, argparse.SUPPRESS) \
+                and '(default' not in text:
+            text += ' (default: %(default)s)'
+        return text
