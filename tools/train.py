@@ -23,7 +23,9 @@ from mmengine.runner import Runner
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description='Train a skeleton recognizer')
+    from mmskelcl.utils.cli import DefaultsHelpFormatter
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=DefaultsHelpFormatter)
     p.add_argument('config', help='train config file path')
     p.add_argument('--work-dir', help='the dir to save logs and models')
     p.add_argument(
@@ -46,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='override config settings, key=value (lists: key="[a,b]")')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none', help='job launcher')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                   help='rank of this process (set by the launcher)')
     p.add_argument('--ann-file', metavar='PATH',
                    help='annotation pickle for every loader (own data)')
     p.add_argument('--num-classes', type=int, metavar='K',
