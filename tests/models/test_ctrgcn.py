@@ -1,8 +1,12 @@
+import os.path as osp
+
 import pytest
 import torch
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from mmskelcl.models.backbones import CTRGCN
+from mmskelcl.models.layers import MultiScaleTCN
 
 
 def _num_params(module):
@@ -88,6 +92,88 @@ def test_official_init():
         assert torch.all(block.gcn.alpha == 0)
     m.init_weights()
     assert torch.all(m.blocks[0].gcn.bn.weight == 1e-6)
+
+
+def _bn_weights(module, inside_tcn):
+    """BN weights inside (or outside) every multi-scale TCN of ``module``."""
+    in_tcn = {id(b) for t in module.modules() if isinstance(t, MultiScaleTCN)
+              for b in t.modules() if isinstance(b, torch.nn.BatchNorm2d)}
+    bns = [b for b in module.modules()
+           if isinstance(b, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))
+           and (id(b) in in_tcn) == inside_tcn]
+    return (torch.cat([b.weight.detach() for b in bns]),
+            torch.cat([b.bias.detach() for b in bns]))
+
+
+def test_official_init_draws_tcn_bn_weights_as_released():
+    """Released MultiScale_TemporalConv: self.apply(weights_init), BN
+    weight ~ N(1, 0.02), bias 0; every other BN weight 1 (the spatial
+    unit's output BN 1e-6), bias 0."""
+    torch.manual_seed(0)
+    m = CTRGCN(graph_cfg=dict(layout='nturgb+d'), num_person=2)
+    for model_init in (False, True):  # at construction, then init_weights
+        if model_init:
+            m.init_weights()
+        w, b = _bn_weights(m, inside_tcn=True)
+        # 7 BNs of C/4 channels per block: 7 * (4*16 + 3*32 + 3*64) = 2464
+        assert w.numel() == 2464
+        assert abs(w.mean().item() - 1) < 0.002  # 5 standard errors
+        assert 0.018 < w.std().item() < 0.022
+        assert len(w.unique()) > 2000 and torch.all(b == 0)
+        w, b = _bn_weights(m, inside_tcn=False)
+        # data BN + per block: gcn BN (1e-6), gcn residual BN where the
+        # channels change, block residual BN where channels/stride change
+        assert int((w == 1e-6).sum()) == sum(
+            blk.gcn.bn.weight.numel() for blk in m.blocks)
+        assert torch.all((w == 1) | (w == 1e-6)) and torch.all(b == 0)
+
+
+def test_official_init_switch_keeps_tcn_bn_weights_at_one():
+    torch.manual_seed(0)
+    m = CTRGCN(graph_cfg=dict(layout='coco'), num_person=1, base_channels=16,
+               init_cfg=dict(type='CTRGCNInit', tcn_bn_std=0))
+    m.init_weights()
+    w, _ = _bn_weights(m, inside_tcn=True)
+    assert torch.all(w == 1)
+    assert torch.all(m.blocks[0].gcn.bn.weight == 1e-6)
+    m = CTRGCN(graph_cfg=dict(layout='coco'), num_person=1, base_channels=16,
+               init_cfg=dict(type='CTRGCNInit'))  # the released default
+    m.init_weights()
+    w, _ = _bn_weights(m, inside_tcn=True)
+    assert 0.01 < w.std().item() < 0.03
+
+
+def _classifier(init_cfg_type=None):
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, 'configs', '_base_', 'models',
+                                   'ctrgcn.py'))
+    if init_cfg_type:
+        cfg.merge_from_dict({'model.cls_head.init_cfg.type': init_cfg_type})
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    fcs = [m for m in model.cls_head.modules()
+           if isinstance(m, torch.nn.Linear)]
+    assert len(fcs) == 1 and fcs[0].weight.shape == (60, 256)
+    return fcs[0]
+
+
+def test_classifier_init_as_released():
+    """Released: nn.init.normal_(fc.weight, 0, sqrt(2 / K)) only, so the
+    bias keeps nn.Linear's default U(-1/sqrt(256), 1/sqrt(256))."""
+    torch.manual_seed(0)
+    fc = _classifier()
+    bound = 1 / 256**0.5
+    assert abs(fc.weight.std().item() / (2 / 60)**0.5 - 1) < 0.05
+    assert abs(fc.weight.mean().item()) < 0.01
+    bias = fc.bias.detach()
+    assert torch.all(bias.abs() <= bound) and torch.all(bias != 0)
+    # uniform on [-b, b]: std b / sqrt(3); 60 draws
+    assert 0.6 < bias.std().item() / (bound / 3**0.5) < 1.4
+    assert bias.max() > bound / 2 and bias.min() < -bound / 2
+    # switch: mmengine's Normal sets the bias to 0 (the previous default)
+    fc = _classifier('Normal')
+    assert torch.all(fc.bias == 0)
+    assert abs(fc.weight.std().item() / (2 / 60)**0.5 - 1) < 0.05
 
 
 def test_in_channels_of_stacked_streams():

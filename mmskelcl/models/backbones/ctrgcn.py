@@ -188,7 +188,21 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
         if init_cfg is None:
             self._official_init()
 
-    def _official_init(self) -> None:
+    def _official_init(self, tcn_bn_std: float = 0.02) -> None:
+        """Initialisation of the released ``model/ctrgcn.py``.
+
+        Kaiming-normal (fan-out) convolutions with zero bias; BatchNorm
+        weight 1, bias 0, except the spatial unit's output BN (weight 1e-6,
+        ``bn_init(self.bn, 1e-6)``) and every BN inside a multi-scale TCN,
+        whose weights the released ``MultiScale_TemporalConv`` draws from
+        ``N(1, 0.02)`` (``self.apply(weights_init)``).
+
+        Args:
+            tcn_bn_std (float): Std of the ``N(1, std)`` draw of the
+                multi-scale TCN BN weights. ``0`` sets them to 1 (this
+                project's initialisation before it matched the release;
+                ``init_cfg=dict(type='CTRGCNInit', tcn_bn_std=0)``).
+        """
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode='fan_out')
@@ -199,6 +213,13 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
                 nn.init.constant_(m.bias, 0)
         for block in self.blocks:
             nn.init.constant_(block.gcn.bn.weight, 1e-6)
+        if tcn_bn_std > 0:
+            for tcn in self.modules():
+                if not isinstance(tcn, MultiScaleTCN):
+                    continue
+                for m in tcn.modules():
+                    if isinstance(m, nn.BatchNorm2d):
+                        nn.init.normal_(m.weight, 1.0, tcn_bn_std)
 
     def init_weights(self) -> None:
         """Official initialisation unless an ``init_cfg`` is given."""
