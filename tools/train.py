@@ -21,6 +21,8 @@ import mmskelcl  # noqa: F401  (stack fixes + registration)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from mmskelcl.compat.cpu_dist import setup_cpu_distributed
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     from mmskelcl.utils.cli import DefaultsHelpFormatter
@@ -131,6 +133,7 @@ def check_inputs(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = check_inputs(merge_args(Config.fromfile(args.config), args), args)
+    setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, no set_device
     if 'runner_type' in cfg:
         from mmaction.registry import RUNNERS
         runner = RUNNERS.build(cfg)
