@@ -61,6 +61,22 @@ def _max_epochs(cfg: Mapping) -> Optional[int]:
     return int(value) if value else None
 
 
+def _trained_max_epochs(checkpoint: str) -> Optional[int]:
+    """``max_epochs`` of the schedule a checkpoint was trained with (the
+    config mmengine stores in ``meta['cfg']``; a run may override the
+    config file's schedule); None when unreadable."""
+    if not osp.isfile(str(checkpoint)):
+        return None
+    try:
+        import torch
+        from mmengine.config import Config
+        meta = torch.load(str(checkpoint), map_location='cpu',
+                          weights_only=False).get('meta') or {}
+        return _max_epochs(Config.fromstring(meta['cfg'], '.py'))
+    except Exception:  # not an mmengine checkpoint: use the config
+        return None
+
+
 def describe_checkpoint(cfg: Optional[Mapping], checkpoint: str) -> str:
     """How a checkpoint was chosen, from its file name and the config."""
     name = osp.basename(str(checkpoint))
@@ -81,7 +97,9 @@ def describe_checkpoint(cfg: Optional[Mapping], checkpoint: str) -> str:
     match = _EPOCH.match(name)
     if match:
         kind, n = match.group(1), int(match.group(2))
-        total = _max_epochs(cfg) if cfg is not None else None
+        total = _trained_max_epochs(checkpoint)
+        if total is None and cfg is not None:
+            total = _max_epochs(cfg)
         if total is None:
             return f'{name}: {kind} {n} (last of the run unknown)'
         if n == total:

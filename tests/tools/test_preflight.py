@@ -218,7 +218,7 @@ def test_ann_file_and_num_classes_flags(run, tmp_path, monkeypatch):
     state = torch.load(str(ckpt), map_location='cpu',
                        weights_only=False)['state_dict']
     assert state['cls_head.fc.weight'].shape[0] == 5
-    bank_labels = state['aux_heads.graph.bank.labels']
+    bank_labels = state['aux_heads.graph.contrast.bank.labels']
     with open(ann, 'rb') as f:
         train_ids = pickle.load(f)['split']['train']
     assert sorted(bank_labels.tolist()) == sorted(
@@ -243,3 +243,15 @@ def test_overrides_on_a_shipped_wrapped_config():
     assert cfg.train_dataloader.num_workers == 2
     cap_num_workers(cfg, cpus=64)  # never raised
     assert cfg.train_dataloader.num_workers == 2
+
+
+def test_report_reads_the_schedule_from_the_checkpoint(run):
+    """A 1-epoch run of a 65-epoch config is its last checkpoint."""
+    from mmskelcl.analysis.protocol import describe_checkpoint
+    cfg = Config.fromfile(run['cacl_j'])
+    cfg.train_cfg.max_epochs = 65
+    assert describe_checkpoint(cfg, run['ckpt']) == \
+        'epoch_1.pth: last checkpoint (epoch 1 of 1)'
+    missing = str(run['root'] / 'elsewhere' / 'epoch_1.pth')
+    assert describe_checkpoint(cfg, missing) == \
+        'epoch_1.pth: epoch 1 of 65, not the last checkpoint'
