@@ -123,13 +123,14 @@ class FRStage(BaseModule):
                 x: torch.Tensor,
                 logits: torch.Tensor,
                 labels: torch.Tensor,
-                masks: Optional[Tuple[torch.Tensor, ...]] = None
-                ) -> torch.Tensor:
-        """The stage loss ``CL(F_s) + CL(F_t)`` (unweighted); ``masks`` as
-        in :meth:`CFRLoss.forward`."""
+                masks: Optional[Tuple[torch.Tensor, ...]] = None,
+                active: bool = True) -> torch.Tensor:
+        """The stage loss ``CL(F_s) + CL(F_t)`` (unweighted); ``masks`` and
+        ``active`` as in :meth:`CFRLoss.forward`."""
         feats = self.features(x)
-        return sum(self.cfr[b](f, logits, labels, masks=masks)
-                   for b, f in feats.items())
+        return sum(
+            self.cfr[b](f, logits, labels, masks=masks, active=active)
+            for b, f in feats.items())
 
 
 @MODELS.register_module()
@@ -167,9 +168,13 @@ class FRHead(BaseAuxHead):
             ``temperature``, ``alpha``, ``momentum``, ``pred_threshold``,
             ``use_fn``, ``use_fp``, ``use_p_map``, ``proto_grad``,
             ``center_grad``, ``unseen``).
-        start_epoch (int): 0-based epoch from which the head runs (released
-            ``start_cl_epoch + 1``). Before it nothing is computed (no
-            prototype or BN update) and the losses are zero.
+        start_epoch (int): 0-based epoch from which the losses count
+            (released ``start_cl_epoch + 1``); before it they are zero.
+        update_before_start (bool): Before ``start_epoch``, still run the
+            head so that the prototypes and the stage BN statistics update
+            every step (released: its heads run from the first step and
+            only the addition of the loss waits). ``False``: the head does
+            not run at all before ``start_epoch``.
         loss_name (str): Prefix of the logged losses.
         init_cfg (dict, optional): mmengine init config.
     """
@@ -186,6 +191,7 @@ class FRHead(BaseAuxHead):
                  pooled_hidden_channels: Optional[int] = None,
                  cfr: Optional[dict] = None,
                  start_epoch: int = 0,
+                 update_before_start: bool = True,
                  loss_name: str = 'loss_cfr',
                  init_cfg: Optional[dict] = None) -> None:
         stages = dict(DEFAULT_STAGES if stages is None else stages)
@@ -198,6 +204,7 @@ class FRHead(BaseAuxHead):
         mode = {True: 'st', False: 'none'}.get(decouple, decouple)
         self.loss_weight = loss_weight
         self.start_epoch = start_epoch
+        self.update_before_start = update_before_start
         self.loss_name = loss_name
         self.stage_weights = {}
         self.stages = nn.ModuleDict()
@@ -223,7 +230,8 @@ class FRHead(BaseAuxHead):
              **kwargs) -> Dict[str, torch.Tensor]:
         """One weighted loss per tapped stage (see the class doc)."""
         names = {tap: f'{self.loss_name}_{tap}' for tap in self.stages}
-        if current_epoch() < self.start_epoch:
+        active = current_epoch() >= self.start_epoch
+        if not active and not self.update_before_start:
             # nothing runs; zero losses tied to every parameter (DDP-safe)
             zero = sum(p.sum() for p in self.parameters()) * 0
             return {name: zero for name in names.values()}
@@ -233,6 +241,6 @@ class FRHead(BaseAuxHead):
         masks = first.masks(logits, labels, torch.float32)
         return {
             names[tap]: self.loss_weight * self.stage_weights[tap] *
-            stage(taps[tap], logits, labels, masks=masks)
+            stage(taps[tap], logits, labels, masks=masks, active=active)
             for tap, stage in self.stages.items()
         }

@@ -202,8 +202,8 @@ class CFRLoss(BaseModule):
                 x: torch.Tensor,
                 logits: torch.Tensor,
                 labels: torch.Tensor,
-                masks: Optional[Tuple[torch.Tensor, ...]] = None
-                ) -> torch.Tensor:
+                masks: Optional[Tuple[torch.Tensor, ...]] = None,
+                active: bool = True) -> torch.Tensor:
         """The CFR loss of features ``x`` (N, D_in).
 
         Args:
@@ -215,6 +215,13 @@ class CFRLoss(BaseModule):
                 logits and labels, when the caller shares them between
                 several CFR modules with the same ``num_classes`` and
                 ``pred_threshold``; computed here when ``None``.
+            active (bool): ``False`` before the loss counts (FR-Head's
+                ``start_epoch``): the prototypes are updated exactly as in
+                an active step, as the released code does (its heads run
+                every step and only the addition of the loss waits for
+                ``start_cl_epoch``), but the loss terms are not computed
+                and a zero tied to ``cl_fc`` is returned (zero gradients,
+                so DDP sees every parameter used).
 
         Returns:
             torch.Tensor: The scalar loss (unweighted).
@@ -225,6 +232,8 @@ class CFRLoss(BaseModule):
             masks = self.masks(logits, labels, feats.dtype)
         lbl, tp, fn, fp, prob = (m.to(feats.dtype) for m in masks)
         protos = self.update_prototypes(feats, tp)
+        if not active:
+            return feats.sum() * 0
         cfeats = feats if self.center_grad else feats.detach()
         unit = F.normalize(feats, dim=1)
         sim = unit @ F.normalize(protos, dim=1).t()  # (N, K)
