@@ -393,11 +393,42 @@ def test_bad_options_are_rejected():
         ContrastiveSampler(min_pos_policy='with_replacement')
 
 
-def test_sampler_does_not_track_gradients():
-    sim = SIM.clone().requires_grad_(True)
-    p = _sampler(num_pos=2, num_neg=3)(sim, torch.tensor([0, 1]),
-                                       BANK_LABELS, BANK_VALID)
-    assert not p.pos_idx.requires_grad and p.eligible.all()
+@pytest.mark.parametrize('neg_strategy', ['R+CA', 'H'])
+def test_selection_is_a_constant_of_the_graph(neg_strategy):
+    """The head samples on the similarities it later differentiates. The
+    sampler must leave them intact for autograd (no in-place write: the
+    version counter is unchanged), pick the same entries with and without
+    a graph (it may not depend on grad mode), and let the gradient reach
+    the similarities only through the gathered entries: backward of the sum
+    of the picked entries is exactly how often each entry was picked."""
+    raw = SIM.clone().requires_grad_(True)
+    sim = raw * 1.  # a non-leaf, as the head's z @ bank.T
+    version = sim._version
+    y = torch.tensor([0, 1])
+    sampler = _sampler(num_pos=3, num_neg=4, neg_strategy=neg_strategy)
+    torch.manual_seed(0)
+    p = sampler(sim, y, BANK_LABELS, BANK_VALID)
+    assert sim._version == version and torch.is_grad_enabled()
+    torch.testing.assert_close(sim, SIM, rtol=0, atol=0)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        q = sampler(SIM.clone(), y, BANK_LABELS, BANK_VALID)
+    assert torch.equal(p.pos_idx, q.pos_idx)
+    assert torch.equal(p.pos_mask, q.pos_mask)
+    assert len(p.neg_sets) == len(q.neg_sets)
+    for (pi, pm), (qi, qm) in zip(p.neg_sets, q.neg_sets):
+        assert torch.equal(pi, qi) and torch.equal(pm, qm)
+
+    picked = [(p.pos_idx, p.pos_mask)] + list(p.neg_sets)
+    total = sum((sim.gather(1, idx) * mask).sum() for idx, mask in picked)
+    total.backward()
+    counts = torch.zeros_like(SIM)
+    for idx, mask in picked:
+        for row in range(2):
+            for i, m in zip(idx[row].tolist(), mask[row].tolist()):
+                counts[row, i] += float(m)
+    assert counts.sum() > 0
+    torch.testing.assert_close(raw.grad, counts, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize('strategy', ['CA', 'H', 'R+CA'])

@@ -130,8 +130,36 @@ def test_loss_is_eq8_by_hand(kwargs, phi, psi, protos, coef, p_map):
                                torch.tensor(protos, dtype=torch.float64))
 
 
+def _anchor_loss(i, phi, psi, protos=P_NEW):
+    """Both CE terms of Eq. 8 for anchor ``i`` alone (released values)."""
+    k = LABELS[i]
+    p = _softmax(LOGITS[i])[k]
+    c = [_cos(FEATS[i], P) for P in protos]
+    neg = sum(math.exp(c[l] / TAU) for l in range(3) if l != k)
+    out = 0.
+    for term in (psi, phi):
+        a = c[k] / TAU - (1 - p) * term
+        out += -math.log(math.exp(a) / (math.exp(a) + neg))
+    return out
+
+
 def test_v0_and_v1_differ_only_through_non_tp_anchors():
-    assert eq8(PHI, PSI_V0, P_NEW) != pytest.approx(eq8(PHI, PSI_V1, P_NEW))
+    """CFRLoss V0 - V1 on the table's batch is exactly the change of the
+    one non-TP anchor with a V0 term (anchor 2: psi = .2 in V0, nothing in
+    V1; anchor 4, the other non-TP anchor, has no V0 term). TP anchors 0,
+    1 and 3 contribute the same in both versions, and both versions make
+    the same prototype update."""
+    x, z, y = _batch()
+    v0, v1 = _cfr(version='V0'), _cfr(version='V1')
+    diff = float((v0(x, z, y) - v1(x, z, y)).detach())
+    expected = (_anchor_loss(2, 0., .2) - _anchor_loss(2, 0., 0.)) / 5
+    assert expected > 0.01
+    assert diff == pytest.approx(expected, rel=1e-9)
+    torch.testing.assert_close(v0.prototypes, v1.prototypes, rtol=0, atol=0)
+    # without the FP term anchor 2 has no V0 term left: the versions agree
+    a, b = _cfr(version='V0', use_fp=False), _cfr(version='V1', use_fp=False)
+    assert float(a(x, z, y).detach()) == pytest.approx(
+        float(b(x, z, y).detach()), rel=1e-12)
 
 
 def test_prototypes_follow_the_momentum_rule_from_confident_samples():
