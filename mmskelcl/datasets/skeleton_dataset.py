@@ -7,6 +7,7 @@ import numpy as np
 
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
+from .class_names import class_names
 from .validation import assert_valid_annotations, select_split
 
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
@@ -139,6 +140,10 @@ class SkeletonDataset(PoseDataset):
             dict(anno)
             for anno in select_split(data, self.split, self.ann_file)
         ]
+        names = class_names(data.get('classes')) if isinstance(
+            data, dict) else None
+        if names and not self._metainfo.get('classes'):
+            self._metainfo['classes'] = names  # saved in checkpoints
         # kept past serialization for the class-count check of the tools
         labels = [int(np.asarray(a['label']).reshape(-1)[0])
                   for a in data_list if 'label' in a]

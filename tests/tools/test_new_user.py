@@ -128,3 +128,29 @@ def test_help_texts(path, monkeypatch):
         if action.default not in (None, False, argparse.SUPPRESS) and \
                 isinstance(action.default, (int, str)):
             assert f'(default: {action.default})' in ' '.join(text.split())
+
+
+def test_nwucla_converter_stores_class_names(tmp_path):
+    """NW-UCLA action a12 is 'carry', the tenth label."""
+    import json
+
+    from mmaction.registry import DATASETS
+
+    from mmskelcl.datasets.converters import convert_nwucla
+    src = tmp_path / 'all_sqe'
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for stem in ('a01_s01_e00_v01', 'a12_s03_e00_v01', 'a08_s01_e00_v03'):
+        (src / f'{stem}.json').write_text(json.dumps(dict(
+            file_name=stem, skeletons=rng.uniform(-1, 1, (6, 20, 3)).tolist())))
+    out = str(tmp_path / 'nwucla.pkl')
+    data = convert_nwucla(str(src), out, progress=False)
+    names = {a['frame_dir']: data['classes'][a['label']]
+             for a in data['annotations']}
+    assert names == {'a01_s01_e00_v01': 'pick up with one hand',
+                     'a12_s03_e00_v01': 'carry',
+                     'a08_s01_e00_v03': 'donning'}
+    ds = DATASETS.build(dict(type='SkeletonDataset', ann_file=out,
+                             pipeline=[], split='train', num_classes=10))
+    assert ds.metainfo['classes'] == data['classes']
+    assert len(data['classes']) == 10

@@ -37,6 +37,7 @@ TRAIN, TEST = _tool('train'), _tool('test')
 GRAPH_HEAD = dict(type='GraphContrastHead', in_dim=3 * 17 * 17,
                   num_classes=3, proj_dim=16,
                   sampler=dict(num_pos=2, num_neg=3))
+CLASSES = ('wave', 'kick', 'jump')
 STGCN = dict(type='STGCN', graph_cfg=dict(layout='coco', mode='stgcn_spatial'),
              num_stages=2, base_channels=8, inflate_stages=[],
              down_stages=[])
@@ -70,6 +71,11 @@ def run(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp('preflight')
     ann = str(root / 'tiny.pkl')
     write_tiny_pickle(ann)
+    with open(ann, 'rb') as f:
+        data = pickle.load(f)
+    data['classes'] = list(CLASSES)  # as the converters write them
+    with open(ann, 'wb') as f:
+        pickle.dump(data, f)
     files = dict(root=root, ann=ann)
     files['cacl_j'] = _write_cfg(root, 'cacl_j', ann, aux=True)
     files['j'] = _write_cfg(root, 'ctrgcn_j', ann)
@@ -255,3 +261,12 @@ def test_report_reads_the_schedule_from_the_checkpoint(run):
     missing = str(run['root'] / 'elsewhere' / 'epoch_1.pth')
     assert describe_checkpoint(cfg, missing) == \
         'epoch_1.pth: epoch 1 of 65, not the last checkpoint'
+
+
+def test_class_names_travel_from_the_pickle_to_infer(run, capsys):
+    ckpt = torch.load(run['ckpt'], map_location='cpu', weights_only=False)
+    assert ckpt['meta']['dataset_meta']['classes'] == list(CLASSES)
+    _tool('infer').main([run['j'], run['ckpt'], run['ann'], '--index', '0',
+                         '--topk', '3'])
+    out = capsys.readouterr().out
+    assert all(f' {name}' in out for name in CLASSES), out

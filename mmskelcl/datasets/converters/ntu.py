@@ -26,6 +26,7 @@ import os.path as osp
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from ..class_names import NTU120_CLASSES
 from ..validation import assert_valid_annotations
 from ._io import (ResumeCache, atomic_dump, ensure_parent, file_signature,
                   run_resumable)
@@ -180,7 +181,9 @@ def convert_ntu(src_dir: str,
     skipped['no_body'] = [n for n in names if items[n] is None]
     names = [n for n in names if items[n] is not None]
     data = dict(split=make_splits(names, benchmark),
-                annotations=[items[n] for n in names])
+                annotations=[items[n] for n in names],
+                classes=list(NTU120_CLASSES[:BENCHMARKS[benchmark]
+                                            ['max_action']]))
     assert_valid_annotations(
         data, file=out_file,
         num_classes=BENCHMARKS[benchmark]['max_action'])

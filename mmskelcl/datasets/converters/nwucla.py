@@ -117,7 +117,7 @@ def convert_nwucla(src_dir: str, out_file: str, resume: bool = True,
     for anno in annotations:
         split[VIEW_SPLITS[parse_name(anno['frame_dir'])[1]]].append(
             anno['frame_dir'])
-    data = dict(split=split, annotations=annotations)
+    data = dict(split=split, annotations=annotations, classes=list(CLASSES))
     assert_valid_annotations(data, file=out_file, num_classes=len(LABELS))
     atomic_dump(data, out_file)
     cache.discard()
