@@ -49,6 +49,26 @@ def test_taps_shapes_and_values():
     assert taps['block5'].shape == (3, 2, 16, 8, 25)
     assert taps['block8'].shape == (3, 2, 32, 4, 25)
     torch.testing.assert_close(taps['block10'], feat)
+    # values: a forward written out here, through the MVC data BN (with
+    # non-trivial statistics) and then the blocks one by one; block i's
+    # output must be tap 'block{i}' (an off-by-one tap fails this)
+    with torch.no_grad():
+        m.data_bn.running_mean.uniform_(-1, 1)
+        m.data_bn.running_var.uniform_(0.5, 2)
+        out, got = m(x, taps=('block1', 'block5', 'block8'))
+        N, M, T, V, C = x.shape
+        y = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)  # (M, V, C)
+        y = m.data_bn(y).view(N, M, V, C, T).permute(0, 1, 3, 4, 2)
+        y = y.reshape(N * M, C, T, V)
+        manual = {}
+        for i, block in enumerate(m.blocks, 1):
+            y = block(y)
+            manual[i] = y.view(N, M, *y.shape[1:])
+    for i in (1, 5, 8):
+        torch.testing.assert_close(got[f'block{i}'], manual[i])
+        # and not its neighbour's (same shape, other values)
+        assert not torch.allclose(got[f'block{i}'], manual[i + 1])
+    torch.testing.assert_close(out, manual[10])
     assert taps['topology_full'].shape == (3, 2, 3, 32, 25, 25)
     assert taps['topology'].shape == (3, 3, 25, 25)
     torch.testing.assert_close(taps['topology'],
