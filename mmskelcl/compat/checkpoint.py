@@ -1,61 +1,156 @@
-"""mmengine 0.10.7 cannot load its own checkpoints on torch >= 2.6.
+"""Safe checkpoint loading for mmengine 0.10.7 on torch >= 2.6.
 
 Upstream: open-mmlab/mmengine#1655 (fixed only on mmengine ``main``,
 0.11.0rc0, commit 151a87ab; not in any 0.10.x release). torch 2.6 made
 ``weights_only=True`` the default of ``torch.load``; mmengine's Runner
 stores a ``MessageHub`` state with ``HistoryBuffer`` objects holding numpy
-arrays and numpy scalars in ``meta``, which the restricted unpickler refuses.
+arrays and numpy scalars, which the restricted unpickler refuses.
 
-The fix keeps ``weights_only=True`` and allowlists exactly the globals that
-mmengine's ``Runner.save_checkpoint`` writes: ``HistoryBuffer``, the numpy
-array/scalar/dtype reconstructors, and the statistics methods a
-``HistoryBuffer`` pickles with its state (``HistoryBuffer.min`` etc., which
-pickle writes as ``getattr(HistoryBuffer, 'min')``). ``getattr`` itself is
-*not* allowed: the name resolves to :func:`_history_buffer_getattr`, which
-only returns registered ``HistoryBuffer`` statistics methods and refuses any
-other object or attribute. Anything else in a checkpoint pickle (for example
-a ``__reduce__`` that would run a shell command) is still refused by torch
-before it can run.
+The fix keeps ``weights_only=True`` and lets the globals mmengine writes
+resolve, *only inside the project's loads*, to inert stand-ins:
+
+* ``HistoryBuffer`` -> :class:`_CheckpointHistoryBuffer`, which cannot be
+  called and validates its state (the four builtin statistics names, each
+  mapped to the real method; numeric 1-d histories) before it becomes a
+  plain ``HistoryBuffer``; file data never reaches class-level state;
+* ``getattr`` -> :func:`_checkpoint_getattr`, which resolves exactly
+  ``HistoryBuffer.min/max/current/mean`` from a table fixed at import;
+* numpy's reconstructors -> the stand-ins of :mod:`mmskelcl.utils.safe_pickle`
+  (arrays only through ``_reconstruct``, numeric/boolean dtypes only).
+
+Nothing is registered process-wide: the stand-ins live in a
+``torch.serialization.safe_globals`` context inside
+:func:`load_checkpoint_file`, which :func:`apply_checkpoint_fix` registers
+as mmengine's loader for local files; remote checkpoints (``http(s)://``,
+``open-mmlab://``, ``torchvision://``, ``mmcls://``) are downloaded and then
+loaded by the same function.
 """
+import os
+import os.path as osp
 import pickle
-from typing import Any, List
+from typing import Any, Dict, List, Optional
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
+from mmengine.logging.history_buffer import HistoryBuffer
 
+from mmskelcl.utils import safe_pickle
+
+_STATISTICS: Dict[str, Any] = {
+    name: HistoryBuffer.__dict__[name]
+    for name in ('min', 'max', 'current', 'mean')}
+_HB_KEYS = {'max_length', '_log_history', '_count_history'}
 SAFE_CHECKPOINT_GLOBALS: List = []
-_BUILTIN_STATISTICS = ('min', 'max', 'current', 'mean')
 
 
-def _numpy_globals() -> List:
-    """The numpy objects a pickled ndarray or numpy scalar refers to."""
-    try:  # numpy >= 2
-        from numpy._core import multiarray
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray
-    objs = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
-    # dtype classes (numpy >= 1.25 pickles some dtypes by class)
-    for name in ('Float64DType', 'Float32DType', 'Float16DType',
-                 'Int64DType', 'Int32DType', 'BoolDType', 'UInt8DType'):
-        cls = getattr(getattr(np, 'dtypes', None), name, None)
-        if cls is not None:
-            objs.append(cls)
-    return objs
+def _refuse(message: str) -> None:
+    raise pickle.UnpicklingError(f'{message} (mmskelcl.compat.checkpoint)')
 
 
-def _history_buffer_getattr(obj: Any, name: str) -> Any:
-    """Stand-in for ``getattr`` while unpickling a checkpoint: resolves
-    only the statistics methods of ``HistoryBuffer``."""
-    from mmengine.logging.history_buffer import HistoryBuffer
+class _CheckpointHistoryBuffer(HistoryBuffer, safe_pickle.Pending):
+    """What ``HistoryBuffer`` resolves to in a checkpoint: built only from a
+    validated state, then turned into a plain ``HistoryBuffer``."""
 
-    # the built-in methods are registered lazily, by the first instance
-    allowed = set(_BUILTIN_STATISTICS) | set(
-        HistoryBuffer._statistics_methods)
-    if obj is HistoryBuffer and isinstance(name, str) and name in allowed:
-        return getattr(HistoryBuffer, name)
-    raise pickle.UnpicklingError(
-        f'Refusing getattr({obj!r}, {name!r}) in a checkpoint: only '
-        'HistoryBuffer statistics methods are allowed (mmskelcl.compat)')
+    def __init__(self, *args: Any, **kwargs: Any):
+        _refuse('refused a call of HistoryBuffer in a checkpoint')
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, dict) or not _HB_KEYS <= set(state) or \
+                not set(state) <= _HB_KEYS | {'statistics_methods'}:
+            _refuse(f'refused HistoryBuffer state keys '
+                    f'{sorted(state) if isinstance(state, dict) else state}')
+        methods = state.get('statistics_methods', {})
+        if not isinstance(methods, dict) or any(
+                _STATISTICS.get(k) is not v for k, v in methods.items()):
+            _refuse('refused HistoryBuffer statistics_methods: only '
+                    f'{sorted(_STATISTICS)} mapped to the HistoryBuffer '
+                    'methods are allowed')
+        hist = [safe_pickle.resolve(state[k])
+                for k in ('_log_history', '_count_history')]
+        if not all(isinstance(h, np.ndarray) and h.ndim == 1
+                   and h.dtype.kind in 'biuf' for h in hist) or \
+                len(hist[0]) != len(hist[1]):
+            _refuse('refused HistoryBuffer histories: expected two numeric '
+                    '1-d numpy arrays of equal length')
+        if type(state['max_length']) is not int or state['max_length'] < 1:
+            _refuse(f'refused HistoryBuffer max_length '
+                    f'{state["max_length"]!r}')
+        HistoryBuffer._set_default_statistics(self)  # the real methods only
+        self.__dict__.update(max_length=state['max_length'],
+                             _log_history=hist[0], _count_history=hist[1])
+        self.__class__ = HistoryBuffer
+
+
+def _checkpoint_getattr(obj: Any, name: Any) -> Any:
+    """Stand-in for ``getattr``: only ``HistoryBuffer``'s statistics."""
+    if (obj is HistoryBuffer or obj is _CheckpointHistoryBuffer) and \
+            type(name) is str and name in _STATISTICS:
+        return _STATISTICS[name]
+    _refuse(f'refused getattr({obj!r}, {name!r}) in a checkpoint: only '
+            f'HistoryBuffer.{"/".join(_STATISTICS)} are allowed')
+
+
+def checkpoint_globals() -> List:
+    """The ``(stand-in, name)`` pairs a checkpoint load may resolve. Names
+    without a dot can never be spelt by a pickle: they only let torch BUILD
+    the stand-ins' instances."""
+    if not SAFE_CHECKPOINT_GLOBALS:
+        pairs = [(_CheckpointHistoryBuffer,
+                  'mmengine.logging.history_buffer.HistoryBuffer'),
+                 (_checkpoint_getattr, '__builtin__.getattr'),
+                 (_checkpoint_getattr, 'builtins.getattr'),
+                 (safe_pickle.ArrayRecipe, 'mmskelcl:ndarray-recipe')]
+        pairs += [(v, k) for k, v in safe_pickle.NUMPY_GLOBALS.items()]
+        SAFE_CHECKPOINT_GLOBALS.extend(pairs)
+    return SAFE_CHECKPOINT_GLOBALS
+
+
+def load_checkpoint_file(filename: Any,
+                         map_location: Any = None) -> Any:
+    """``torch.load(weights_only=True)`` with the stand-ins in scope.
+
+    Args:
+        filename (str | file): A local checkpoint (or an open file).
+        map_location: As in :func:`torch.load`.
+
+    Returns:
+        Any: The checkpoint, with real numpy arrays and HistoryBuffers.
+    """
+    with torch.serialization.safe_globals(checkpoint_globals()):
+        ckpt = torch.load(filename, map_location=map_location,
+                          weights_only=True)
+    return safe_pickle.resolve(ckpt)
+
+
+def _load_from_local(filename: str, map_location: Any = None) -> Any:
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return load_checkpoint_file(filename, map_location=map_location)
+
+
+def _load_url(url: str,
+              model_dir: Optional[str] = None,
+              map_location: Any = None,
+              progress: bool = True,
+              check_hash: bool = False,
+              file_name: Optional[str] = None,
+              **kwargs: Any) -> Any:
+    """mmengine's ``load_url`` (torch.hub's ``weights_only=False``
+    loader), replaced: download to the hub cache, then load safely."""
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached = osp.join(model_dir,
+                      file_name or osp.basename(urlparse(url).path))
+    if not osp.exists(cached):
+        hash_prefix = None
+        if check_hash:
+            match = torch.hub.HASH_REGEX.search(osp.basename(cached))
+            hash_prefix = match.group(1) if match else None
+        torch.hub.download_url_to_file(url, cached, hash_prefix,
+                                       progress=progress)
+    return load_checkpoint_file(cached, map_location=map_location)
 
 
 def defect_present() -> bool:
@@ -70,17 +165,10 @@ def defect_present() -> bool:
 
 
 def apply_checkpoint_fix() -> bool:
-    """Allowlist mmengine's checkpoint globals. Returns True when applied.
-
-    Idempotent: ``torch.serialization.add_safe_globals`` keeps a set.
-    """
-    if not defect_present():
-        return False
-    from mmengine.logging.history_buffer import HistoryBuffer
-    if not SAFE_CHECKPOINT_GLOBALS:
-        SAFE_CHECKPOINT_GLOBALS.extend([HistoryBuffer] + _numpy_globals())
-        # pickle protocol 2 (torch.save's default) names it __builtin__
-        for path in ('__builtin__.getattr', 'builtins.getattr'):
-            SAFE_CHECKPOINT_GLOBALS.append((_history_buffer_getattr, path))
-    torch.serialization.add_safe_globals(SAFE_CHECKPOINT_GLOBALS)
+    """Route mmengine's local and remote checkpoint loads through
+    :func:`load_checkpoint_file`. Idempotent; returns True."""
+    import mmengine.runner.checkpoint as mm_ckpt
+    mm_ckpt.CheckpointLoader.register_scheme(
+        prefixes='', loader=_load_from_local, force=True)
+    mm_ckpt.load_url = _load_url  # used by http(s)/open-mmlab/mmcls/...
     return True

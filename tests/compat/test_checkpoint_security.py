@@ -211,13 +211,17 @@ def test_import_does_not_widen_plain_torch_load(tmp_path):
                 return 'accepted'
             except Exception as e:
                 return 'refused'
-        before = attempt(), list(torch.serialization.get_safe_globals())
+        before = set(torch.serialization.get_safe_globals())
+        assert attempt() == 'refused'
         import mmskelcl
         from mmengine.runner.checkpoint import _load_checkpoint
-        _load_checkpoint({str(path)!r})     # our scoped loader works ...
-        after = attempt(), list(torch.serialization.get_safe_globals())
-        print(before, after)
-        assert before == after == ('refused', []), (before, after)
+        _load_checkpoint({str(path)!r})     # our scoped loader accepts it
+        assert attempt() == 'refused'       # a plain load still refuses
+        # torch registers its own (nested, distributed) globals lazily
+        extra = set(torch.serialization.get_safe_globals()) - before
+        ours = [g for g in extra if isinstance(g, tuple) or not
+                getattr(g, '__module__', '').startswith('torch.')]
+        assert not ours, ours
         """, tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr[-2000:]
 
@@ -268,9 +272,10 @@ def test_message_hub_round_trip_keeps_statistics(tmp_path):
                 'message_hub': hub.state_dict()}, path)
     ck = _load_checkpoint(str(path), map_location='cpu')
     for k, v in meta.items():
-        assert type(ck['meta'][k]) is type(v), k
+        ref = pickle.loads(pickle.dumps(v, 2))  # what plain pickle gives
+        assert type(ck['meta'][k]) is type(ref), k
         np.testing.assert_array_equal(ck['meta'][k], v)
-        assert np.asarray(ck['meta'][k]).dtype == np.asarray(v).dtype, k
+        assert np.asarray(ck['meta'][k]).dtype == np.asarray(ref).dtype, k
     assert ck['meta']['fortran'].flags.f_contiguous
     buf = ck['message_hub']['log_scalars']['train/loss']
     assert type(buf) is HistoryBuffer

@@ -100,15 +100,25 @@ def test_malicious_checkpoint_is_refused_without_running(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.skipif(not checkpoint.defect_present(),
-                    reason='torch < 2.6 or a fixed mmengine: no allowlist')
-def test_allowlist_is_exactly_what_mmengine_writes():
+def test_allowlist_is_scoped_and_names_only_stand_ins():
+    """The names a checkpoint may spell are exactly mmengine's, and each
+    resolves to a stand-in, never to the real numpy/mmengine object."""
+    import numpy as np
     from mmengine.logging import HistoryBuffer
-    allowed = set(torch.serialization.get_safe_globals())
-    assert HistoryBuffer in allowed
-    assert not any(getattr(g, '__name__', '') in ('system', 'eval', 'exec')
-                   for g in allowed)
-    assert set(checkpoint.SAFE_CHECKPOINT_GLOBALS) <= allowed
+    pairs = checkpoint.checkpoint_globals()
+    names = {n for _, n in pairs if '.' in n}
+    assert names == {
+        'mmengine.logging.history_buffer.HistoryBuffer',
+        '__builtin__.getattr', 'builtins.getattr', 'numpy.ndarray',
+        'numpy.dtype'} | {f'numpy.{m}.{f}' for m in ('core', '_core')
+                          for f in ('multiarray._reconstruct',
+                                    'multiarray.scalar', 'numeric._frombuffer')}
+    values = [v for v, _ in pairs]
+    for real in (HistoryBuffer, np.ndarray, np.dtype, getattr):
+        assert not any(v is real for v in values), real
+    # nothing is registered process-wide
+    assert not set(map(id, values)) & set(
+        map(id, torch.serialization.get_safe_globals()))
 
 
 @pytest.mark.skipif(not checkpoint.defect_present(),
