@@ -68,8 +68,9 @@ def trained(tmp_path_factory):
 
 
 def test_checkpoint_with_aux_heads_loads(trained):
-    state = torch.load(trained['ckpt'], map_location='cpu',
-                       weights_only=True)['state_dict']
+    from mmskelcl.compat.checkpoint import load_checkpoint_file
+    state = load_checkpoint_file(trained['ckpt'],
+                                 map_location='cpu')['state_dict']
     assert any(k.startswith('aux_heads.graph.') for k in state)
     method = init_recognizer(trained['cacl_ctrgcn_j'], trained['ckpt'])
     plain = init_recognizer(trained['ctrgcn_j'], trained['ckpt'])

@@ -13,6 +13,8 @@ import torch
 from mmengine.runner import Runner
 from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
 
+from mmskelcl.compat.checkpoint import load_checkpoint_file
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -39,8 +41,9 @@ def test_train_save_resume_test(ann_file, tmp_path):
     assert osp.exists(ckpt1) and osp.exists(ckpt2)
 
     # the checkpoint holds the HistoryBuffer/numpy objects that break
-    # mmengine 0.10.7 on torch >= 2.6; a weights_only load must accept it
-    ck = torch.load(ckpt2, map_location='cpu', weights_only=True)
+    # mmengine 0.10.7 on torch >= 2.6; the scoped weights_only load of
+    # mmskelcl.compat must accept it
+    ck = load_checkpoint_file(ckpt2, map_location='cpu')
     assert ck['meta']['epoch'] == 2 and 'message_hub' in ck
 
     # resume from epoch 1: weights, optimizer state and counters restored
@@ -51,7 +54,7 @@ def test_train_save_resume_test(ann_file, tmp_path):
     resumed.optim_wrapper = resumed.build_optim_wrapper(
         resumed.optim_wrapper)
     resumed.load_or_resume()
-    saved = torch.load(ckpt1, map_location='cpu', weights_only=True)
+    saved = load_checkpoint_file(ckpt1, map_location='cpu')
     assert resumed.epoch == 1
     for k, v in resumed.model.state_dict().items():
         torch.testing.assert_close(v, saved['state_dict'][k], msg=k)

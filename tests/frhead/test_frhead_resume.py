@@ -21,7 +21,8 @@ CFR_PREFIXES = [
 
 
 def _load(path):
-    return torch.load(path, map_location='cpu', weights_only=True)
+    from mmskelcl.compat.checkpoint import load_checkpoint_file
+    return load_checkpoint_file(path, map_location='cpu')
 
 
 @pytest.fixture(scope='module')
