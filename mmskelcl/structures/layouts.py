@@ -44,7 +44,25 @@ BONE_PAIRS: Dict[str, Tuple[Tuple[int, int], ...]] = {
 }
 
 # Layouts MMAction2's Graph does not know, by name.
-EXTRA_LAYOUTS: Dict[str, dict] = {'nwucla': NWUCLA_LAYOUT}
+# NTU RGB+D as the 2s-AGCN code base draws it (``graph/ntu_rgb_d.py``, reused
+# by CTR-GCN, InfoGCN, FR-Head, ...): hand tip -> thumb -> hand (22 -> 23 -> 8
+# and 24 -> 25 -> 12, 1-based), where MMAction2's ``nturgb+d`` joins both the
+# tip and the thumb to the hand. Encoders with a fixed adjacency (2s-AGCN)
+# need it for released checkpoints to give the released logits.
+_NTU_AGCN_INWARD_1B = ((1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5),
+                       (7, 6), (8, 7), (9, 21), (10, 9), (11, 10), (12, 11),
+                       (13, 1), (14, 13), (15, 14), (16, 15), (17, 1),
+                       (18, 17), (19, 18), (20, 19), (22, 23), (23, 8),
+                       (24, 25), (25, 12))
+NTU_AGCN_LAYOUT = dict(
+    num_node=25,
+    inward=[(i - 1, j - 1) for i, j in _NTU_AGCN_INWARD_1B],
+    center=20)
+
+EXTRA_LAYOUTS: Dict[str, dict] = {
+    'nwucla': NWUCLA_LAYOUT,
+    'nturgb+d_agcn': NTU_AGCN_LAYOUT
+}
 
 NUM_JOINTS = {'nturgb+d': 25, 'coco': 17, 'openpose': 18, 'nwucla': 20}
 
