@@ -338,3 +338,53 @@ def test_official_init():
     tcn_bn = blk.tcn.branches[0][1].weight
     assert 0 < tcn_bn.std() < 0.05 and abs(tcn_bn.mean() - 1) < 0.02
     assert math.isclose(bb.stem.data_bn.weight.mean().item(), 1.0)
+
+
+# --------------------------------------------------------------------------
+# Shipped configs
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+DATASETS = {  # classes, layout, persons, batch, clip_len
+    'ntu60_xsub': (60, 'nturgb+d', 2, 64, 64),
+    'ntu60_xview': (60, 'nturgb+d', 2, 64, 64),
+    'ntu120_xsub': (120, 'nturgb+d', 2, 64, 64),
+    'ntu120_xset': (120, 'nturgb+d', 2, 64, 64),
+    'nwucla': (10, 'nwucla', 1, 16, 52),
+}
+
+
+@pytest.mark.parametrize('dataset', sorted(DATASETS))
+def test_configs_feed_stream_plus_joints_and_train_as_released(dataset):
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+    import mmskelcl  # noqa: F401
+    classes, layout, persons, batch, clip_len = DATASETS[dataset]
+    cfg = Config.fromfile(osp.join(REPO, 'configs', dataset,
+                                   'blockgcn_bm.py'))
+    ds = cfg.test_dataloader.dataset
+    assert tuple(ds.stream) == ('bm', 'j')
+    assert cfg.train_dataloader.batch_size == batch
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.lr, opt.weight_decay, opt.nesterov) == (0.05, 4e-4, True)
+    assert cfg.train_cfg.max_epochs == 140
+    assert cfg.param_scheduler[1].milestones == [110, 120]
+    # the test pipeline of the config gives stream + joint channels
+    from mmskelcl.datasets.skeleton_dataset import apply_stream
+    pipe = Compose(apply_stream(ds.pipeline, ds.stream))
+    V = 25 if layout == 'nturgb+d' else 20
+    rng = np.random.default_rng(0)
+    kp = rng.normal(size=(persons, 80, V, 3)).astype(np.float32)
+    out = pipe(dict(keypoint=kp, total_frames=80, frame_dir='x', label=0,
+                    sample_idx=0, start_index=0, modality='Pose',
+                    img_shape=(1, 1), original_shape=(1, 1)))
+    inputs = out['inputs']
+    assert inputs.shape[-1] == 6 and inputs.shape[-2] == V
+    model = MODELS.build(cfg.model).eval()
+    with torch.no_grad():
+        scores, _ = model.extract_feat(inputs[None].float(), stage='head')
+    assert scores.shape == (1, classes)
+    assert model.backbone.num_person == persons
+    # the joint channels are the joints: the bone-motion channels are not
+    joints = inputs[0, :, :, :, 3:]
+    assert not torch.allclose(joints, inputs[0, :, :, :, :3])
