@@ -47,6 +47,11 @@ ENCODER_RECIPES: Dict[str, Dict[str, Tuple[float, int, List[int]]]] = {
     'blockgcn': {d: (0.05, 5, [110, 120]) for d in (
         'ntu60_xsub', 'ntu60_xview', 'ntu120_xsub', 'ntu120_xset',
         'nwucla')},
+    # Hyperformer config/*/*.yaml; X-View decays x0.025 (lr_decay_rate)
+    'hyperformer': dict(
+        {d: (0.025, 5, [110, 120]) for d in (
+            'ntu60_xsub', 'ntu120_xsub', 'ntu120_xset', 'nwucla')},
+        ntu60_xview=(0.01, 5, [110, 120], 0.025)),
 }
 
 
@@ -59,11 +64,11 @@ def recipe_of(path: str) -> Tuple[float, int, List[int]]:
 
 
 def released_lr(epoch: int, base: float, warmup: int,
-                steps: List[int]) -> float:
+                steps: List[int], gamma: float = 0.1) -> float:
     """CTR-GCN main.py ``adjust_learning_rate`` for 0-based ``epoch``."""
     if epoch < warmup:
         return base * (epoch + 1) / warmup
-    return base * 0.1**sum(epoch >= s for s in steps)
+    return base * gamma**sum(epoch >= s for s in steps)
 
 
 def test_released_rule_by_hand():
@@ -102,11 +107,12 @@ def test_every_folder_has_a_recipe():
     'path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_lr_per_epoch_matches_released_recipe(path: str):
     cfg = Config.fromfile(path)
-    base, warmup, steps = recipe_of(path)
+    base, warmup, steps, *gamma = recipe_of(path)
     epochs = cfg.train_cfg.max_epochs
     assert epochs > max(steps)
     got = scheduled_lrs(cfg, epochs)
-    want = [released_lr(e, base, warmup, steps) for e in range(epochs)]
+    want = [released_lr(e, base, warmup, steps, *gamma)
+            for e in range(epochs)]
     assert got == pytest.approx(want, rel=1e-6), [
         (e, g, w) for e, (g, w) in enumerate(zip(got, want))
         if abs(g - w) > 1e-9
