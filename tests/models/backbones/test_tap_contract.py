@@ -89,9 +89,11 @@ def test_metadata_needs_no_forward_and_scales_with_clip_len(name):
             assert a[tap].num_frames is None
             continue
         s = a[tap].temporal_stride
-        # stride-s "same" convolutions: ceil(T / s) (64 -> 64/s, 65 -> +1)
+        # stride-s "same" convolutions: ceil(T / s) (64 -> 64/s, 65 -> +1);
+        # pooling (ceil_mode=False): floor
         assert a[tap].num_frames == 64 // s
-        assert b[tap].num_frames == -(-65 // s)
+        assert b[tap].num_frames == (-(-65 // s) if a[tap].ceil_mode
+                                     else 65 // s)
     assert all(i.num_frames is None for i in model.tap_info().values())
 
 
