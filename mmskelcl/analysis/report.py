@@ -11,12 +11,12 @@ whose true class is in the group; ``coarse_acc`` is the share of those
 samples whose predicted class is in the same group (a group-level accuracy
 without retraining on group labels).
 """
-import pickle
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from mmskelcl.utils.safe_pickle import safe_load
 from mmskelcl.evaluation.fusion import (FUSION_FORMAT, StreamScores,
                                         align_streams, compute_accuracy,
                                         parse_scores)
@@ -117,8 +117,7 @@ def load_scores(path: str, stream: Optional[str] = None) -> StreamScores:
     Returns:
         StreamScores: Named after the stream (``fused`` for the fusion).
     """
-    with open(path, 'rb') as f:
-        obj = pickle.load(f)
+    obj = safe_load(path)
     multi = isinstance(obj, Mapping) and (obj.get('format') == FUSION_FORMAT
                                           or 'stream_scores' in obj)
     if multi and stream in (None, 'fused'):

@@ -92,10 +92,10 @@ def load_skeleton_samples(path: str) -> List[Dict[str, Any]]:
     Accepts a dataset file (``dict(split=..., annotations=[...])``), a list
     of annotations, or a single annotation dict.
     """
-    import mmengine
+    from mmskelcl.utils.safe_pickle import safe_load
     if not osp.isfile(path):
         raise FileNotFoundError(path)
-    obj = mmengine.load(path)
+    obj = safe_load(path)
     if isinstance(obj, Mapping) and 'annotations' in obj:
         return list(obj['annotations'])
     if isinstance(obj, Mapping) and 'keypoint' in obj:

@@ -2,11 +2,11 @@
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
-import mmengine
 import numpy as np
 
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
+from mmskelcl.utils.safe_pickle import safe_load
 from .class_names import class_names
 from .validation import assert_valid_annotations, select_split
 
@@ -120,7 +120,7 @@ class SkeletonDataset(PoseDataset):
         if not self.ann_file.endswith(PICKLE_SUFFIXES):
             raise ValueError(f'{self.ann_file}: skeleton annotations must '
                              f'be a pickle ({"/".join(PICKLE_SUFFIXES)})')
-        return mmengine.load(self.ann_file)
+        return safe_load(self.ann_file)
 
     def load_data_list(self) -> List[Dict]:
         """Load, check and split the annotation file.

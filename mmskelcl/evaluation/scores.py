@@ -23,11 +23,12 @@ Accepted score files
        ``PackActionInputs`` lists ``'frame_dir'`` in its ``meta_keys``.
 """
 import os.path as osp
-import pickle
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
+
+from mmskelcl.utils.safe_pickle import safe_load
 
 #: ``format`` field and version of the multi-stream dump (format 2 above).
 FUSION_FORMAT = 'mmskelcl.fusion'
@@ -137,8 +138,7 @@ def load_score_file(path: str,
     Returns:
         list[StreamScores]: One entry, or several for a multi-stream dump.
     """
-    with open(path, 'rb') as f:
-        obj = pickle.load(f)
+    obj = safe_load(path)
     return parse_scores(obj, name=name, source=path)
 
 

@@ -233,12 +233,19 @@ def _storage_from_bytes(data: bytes) -> Any:
     return torch.load(io.BytesIO(data), weights_only=True)
 
 
+def _empty_bytes() -> bytes:
+    """``bytes()``: how protocol 2 writes ``b''`` (other bytes use
+    ``_codecs.encode``)."""
+    return b''
+
+
 def _data_globals() -> Dict[str, Any]:
     """Every global :class:`SafeUnpickler` resolves, by dotted name."""
     import collections
     from torch._weights_only_unpickler import _get_allowed_globals
     table = dict(_get_allowed_globals())  # torch's vetted tensor globals
-    table.update({'builtins.frozenset': frozenset,
+    table.update({'builtins.bytes': _empty_bytes,
+                  'builtins.frozenset': frozenset,
                   'collections.OrderedDict': collections.OrderedDict,
                   'torch.storage._load_from_bytes': _storage_from_bytes})
     out = {k: _Global(v, k) for k, v in table.items()}

@@ -19,6 +19,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:  # runnable from a checkout without installing
     sys.path.insert(0, REPO)
 
+from mmskelcl.utils.safe_pickle import safe_load  # noqa: E402
 from mmskelcl.datasets.validation import (  # noqa: E402
     check_annotations, format_problems)
 
@@ -58,8 +59,7 @@ def main(argv=None) -> int:
         print(f'{args.file}: file does not exist')
         return 2
     try:
-        with open(args.file, 'rb') as f:
-            data = pickle.load(f)
+        data = safe_load(args.file)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError,
             ImportError, IndexError, TypeError, ValueError) as e:
         print(f'{args.file}: cannot be read as a pickle: '

@@ -28,6 +28,8 @@ from typing import (Any, Callable, Dict, Hashable, Iterable, Sequence,
 
 from tqdm import tqdm
 
+from mmskelcl.utils.safe_pickle import safe_load
+
 CACHE_LAYOUTS = ('snapshot', 'chunks')
 Signature = Tuple[int, int]
 #: What :meth:`ResumeCache.get` returns for a key it cannot reuse.
@@ -70,8 +72,7 @@ def ensure_parent(path: str) -> None:
 
 def _read_pickle(path: str) -> Any:
     try:
-        with open(path, 'rb') as f:
-            return pickle.load(f)
+        return safe_load(path)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError,
             ImportError, IndexError, TypeError, ValueError):
         return None

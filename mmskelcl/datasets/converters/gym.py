@@ -22,11 +22,11 @@ per-event analysis.
 """
 import os
 import os.path as osp
-import pickle
 import re
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Sequence, Tuple
 
+from mmskelcl.utils.safe_pickle import safe_load
 from ..validation import assert_valid_annotations
 from ._io import (ResumeCache, atomic_dump, ensure_parent, file_signature,
                   run_resumable)
@@ -124,8 +124,7 @@ def skeleton_files(sources: Sequence[str]) -> List[str]:
 
 def load_skeleton_file(path: str) -> List[dict]:
     """The annotations of one extractor output file."""
-    with open(path, 'rb') as f:
-        data = pickle.load(f)
+    data = safe_load(path)
     annos = data.get('annotations') if isinstance(data, dict) else data
     if not isinstance(annos, list) or not all(
             isinstance(a, dict) and 'frame_dir' in a for a in annos):

@@ -15,10 +15,11 @@ Boxes without a score column get score 1.
 """
 import json
 import os.path as osp
-import pickle
 from typing import Any, Dict, Mapping
 
 import numpy as np
+
+from mmskelcl.utils.safe_pickle import safe_load
 
 #: PySKL's detection filter (``custom_2d_skeleton.py``).
 DET_SCORE_THR = 0.7
@@ -67,8 +68,7 @@ def load_box_file(path: str) -> Dict[str, Any]:
         with open(path, encoding='utf-8') as f:
             data = json.load(f)
     else:
-        with open(path, 'rb') as f:
-            data = pickle.load(f)
+        data = safe_load(path)
     if not isinstance(data, Mapping):
         raise BoxFormatError(f'{path}: must hold a dict video_id -> boxes, '
                              f'got {type(data).__name__}')
