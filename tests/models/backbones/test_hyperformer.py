@@ -218,7 +218,7 @@ def test_converted_released_weights_give_the_released_logits(
         convert_state_dict('hyperformer', ref.state_dict()), strict=True)
     assert not missing.missing_keys and not missing.unexpected_keys
     ref.eval(), ours.eval()
-    x = torch.randn(2, M, 20, V, 3)
+    x = torch.randn(2, M, 12, V, 3)
     with torch.no_grad():
         want = ref(x.permute(0, 4, 2, 3, 1))
         got = ours.cls_head(ours.backbone(x))
@@ -306,3 +306,60 @@ def test_runner_training_cycle(tmp_path):
                            after['backbone.blocks.2.attn.rpe'])
     metrics = runner.test()
     assert 0.0 <= metrics['acc/top1'] <= 1.0
+
+
+# ----------------------------------------------------------------- configs
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+# released config/<bench>/*.yaml: classes, persons, lr, decay, wd, epochs,
+# batch, joint_label of the joint streams and of the bone streams
+RELEASED = {
+    'ntu60_xsub': (60, 2, 0.025, 0.1, 4e-4, 140, 64, NTU_LABEL, NTU_LABEL),
+    'ntu60_xview': (60, 2, 0.01, 0.025, 4e-4, 140, 64, NTU_LABEL,
+                    NTU_LABEL),
+    'ntu120_xsub': (120, 2, 0.025, 0.1, 4e-4, 140, 64, NTU_LABEL,
+                    NTU_LABEL),
+    'ntu120_xset': (120, 2, 0.025, 0.1, 4e-4, 140, 64, NTU_LABEL,
+                    NTU_LABEL),
+    'nwucla': (10, 1, 0.025, 0.1, 0., 150, 16, UCLA_J, UCLA_B),
+}
+
+
+@pytest.mark.parametrize('stream', ['j', 'b', 'jm', 'bm'])
+@pytest.mark.parametrize('dataset', sorted(RELEASED))
+def test_configs_follow_the_released_recipe(dataset, stream):
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', dataset, f'hyperformer_{stream}.py'))
+    classes, persons, lr, gamma, wd, epochs, batch, lab_j, lab_b = \
+        RELEASED[dataset]
+    bb = cfg.model.backbone
+    assert bb.type == 'Hyperformer' and bb.num_person == persons
+    assert bb.joint_label == (lab_b if stream in ('b', 'bm') else lab_j)
+    assert cfg.model.cls_head.num_classes == classes
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay, opt.momentum,
+            opt.nesterov) == ('SGD', lr, wd, 0.9, True)
+    assert cfg.train_cfg.max_epochs == epochs
+    warm, step = cfg.param_scheduler
+    assert (warm.type, warm.start_factor, warm.end) == ('LinearLR', 0.2, 5)
+    assert (step.milestones, step.gamma) == ([110, 120], gamma)
+    assert cfg.train_dataloader.batch_size == batch
+    ds = cfg.train_dataloader.dataset
+    assert ds.get('dataset', ds).stream == stream
+
+
+@pytest.mark.parametrize('dataset', ['ntu60_xsub', 'nwucla'])
+def test_config_models_build_and_run(dataset):
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', dataset, 'hyperformer_b.py'))
+    model = MODELS.build(cfg.model).eval()
+    classes, persons = RELEASED[dataset][:2]
+    V = 25 if persons == 2 else 20
+    with torch.no_grad():
+        scores, _ = model.extract_feat(torch.randn(1, 1, persons, 8, V, 3),
+                                       stage='head')
+    assert scores.shape == (1, classes)
+    assert sum(p.numel() for p in model.parameters()) == (
+        2_729_194 if classes == 60 else 2_695_754)
