@@ -292,3 +292,25 @@ def test_message_hub_round_trip_keeps_statistics(tmp_path):
     again = _load_checkpoint(str(tmp_path / 'again.pth'))
     assert type(again['message_hub']['log_scalars']['train/loss']) is \
         HistoryBuffer
+
+
+@pytest.mark.parametrize('resume', [True, False])
+def test_runner_load_from_and_resume_refuse_the_chain(tmp_path, resume):
+    """Runner ``load_from`` (``tools/test.py``) and ``--resume``."""
+    from mmengine.runner import Runner
+    from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
+    ann = str(tmp_path / 'tiny.pkl')
+    write_tiny_pickle(ann)
+    canary = tmp_path / 'canary'
+    model = dict(type='RecognizerGCN', backbone=TINY_BACKBONE,
+                 cls_head=dict(type='GCNHead', num_classes=3, in_channels=8))
+    cfg = tiny_runner_cfg(ann, str(tmp_path / 'work'), model, max_epochs=1)
+    cfg.load_from, cfg.resume = _save(tmp_path, eval_payload(canary)), resume
+    runner = Runner.from_cfg(cfg)
+    if resume:
+        runner._train_loop = runner.build_train_loop(runner._train_loop)
+        runner.optim_wrapper = runner.build_optim_wrapper(
+            runner.optim_wrapper)
+    with pytest.raises(REFUSED):
+        runner.load_or_resume()
+    assert not canary.exists()
