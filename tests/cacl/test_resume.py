@@ -14,7 +14,7 @@ from mmskelcl.models.memory import MemoryBank
 from ._cacl_helpers import runner_cfg, write_pickle
 
 BANK_KEYS = ('feats', 'labels', 'valid', 'ptr')
-PREFIX = 'aux_heads.graph.bank.'
+PREFIX = 'aux_heads.graph.contrast.bank.'
 
 
 def _bank(model):
@@ -40,7 +40,8 @@ def trained(tmp_path_factory):
 
 
 def _load(path):
-    return torch.load(path, map_location='cpu', weights_only=True)
+    from mmskelcl.compat.checkpoint import load_checkpoint_file
+    return load_checkpoint_file(path, map_location='cpu')
 
 
 def test_training_writes_the_bank_into_checkpoints(trained):

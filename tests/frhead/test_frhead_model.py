@@ -38,10 +38,16 @@ def _epoch0():
     MessageHub.get_current_instance().update_info('epoch', 0)
 
 
+def ntu_taps(num_frames=64):
+    """CTR-GCN's published taps on NTU for ``num_frames`` input frames."""
+    return MODELS.build(dict(type='CTRGCN', graph_cfg=dict(
+        layout='nturgb+d'))).tap_info(num_frames)
+
+
 def test_ntu_head_adds_exactly_the_released_parameters():
     """NTU (25 joints, 64 frames), taps of CTR-GCN blocks 1, 5, 8, 10:
     channels 64/128/256/256, T 64/32/16/16 (official code: 536,956)."""
-    head = FRHead(num_classes=120, num_frames=64, num_joints=25)
+    head = FRHead(num_classes=120, tap_info=ntu_taps())
     assert _count(head) == 536_956
     per_stage = {k: _count(v) for k, v in head.stages.items()}
     assert per_stage == dict(block1=130_986, block5=132_406, block8=136_782,
@@ -55,8 +61,8 @@ def test_ntu_head_adds_exactly_the_released_parameters():
         dict(type='AuxRecognizerGCN',
              backbone=dict(type='CTRGCN', graph_cfg=dict(layout='nturgb+d')),
              cls_head=dict(type='GCNHead', num_classes=120, in_channels=256),
-             aux_heads=dict(fr=dict(type='FRHead', num_classes=120,
-                                    num_frames=64, num_joints=25))))
+             num_frames=64,  # the recognizer sizes the head: no sizes here
+             aux_heads=dict(fr=dict(type='FRHead'))))
     assert _count(model) == 1_999_048
     assert _count(model) - _count(model.aux_heads) == 1_462_092
 
@@ -67,7 +73,7 @@ def test_ntu_head_adds_exactly_the_released_parameters():
     (dict(decouple=False, taps=('block10', )), 65_792),  # "+CL Loss"
 ])
 def test_table1_variants_parameter_counts(kwargs, expected):
-    head = FRHead(num_classes=120, num_frames=64, num_joints=25, **kwargs)
+    head = FRHead(num_classes=120, tap_info=ntu_taps(), **kwargs)
     assert _count(head) == expected
 
 
@@ -79,8 +85,8 @@ def test_nwucla_52_frames_builds_and_trains():
              backbone=dict(type='CTRGCN', graph_cfg=dict(layout='nwucla'),
                            num_person=1),
              cls_head=dict(type='GCNHead', num_classes=10, in_channels=256),
-             aux_heads=dict(fr=dict(type='FRHead', num_classes=10,
-                                    num_frames=52, num_joints=20))))
+             num_frames=52,
+             aux_heads=dict(fr=dict(type='FRHead'))))
     head = model.aux_heads['fr']
     sizes = {
         tap: (s.num_frames, s.cfr['spatial'].cl_fc.in_features,
@@ -175,6 +181,27 @@ def test_wrong_frame_count_raises_with_a_hint():
             torch.optim.SGD(model.parameters(), lr=0.01)))
 
 
+def test_head_built_without_tap_info_or_sizes_says_how_to_fix():
+    with pytest.raises(ValueError, match='AuxRecognizerGCN'):
+        FRHead(num_classes=3, num_frames=8, num_joints=17)
+    # stage overrides alone are enough
+    head = FRHead(num_classes=3, num_frames=8, num_joints=17,
+                  stages=dict(block1=dict(in_channels=8, temporal_stride=2,
+                                          weight=1.0)))
+    assert head.stages['block1'].num_frames == 4
+
+
+def test_recognizer_without_clip_length_says_how_to_fix():
+    with pytest.raises(ValueError, match='num_frames'):
+        MODELS.build(
+            dict(type='AuxRecognizerGCN',
+                 backbone=dict(type='CTRGCN', graph_cfg=dict(layout='coco'),
+                               num_person=1),
+                 cls_head=dict(type='GCNHead', num_classes=3,
+                               in_channels=256),
+                 aux_heads=dict(fr=dict(type='FRHead'))))
+
+
 def test_unknown_tap_and_incomplete_stage_are_rejected():
     with pytest.raises(ValueError, match='subset'):
         FRHead(num_classes=3, num_frames=8, num_joints=17, taps=('block2', ))
@@ -184,8 +211,7 @@ def test_unknown_tap_and_incomplete_stage_are_rejected():
 
 
 def test_cfr_options_reach_every_cfr_module():
-    head = FRHead(num_classes=3, num_frames=8, num_joints=17,
-                  decouple='temporal',
+    head = FRHead(num_classes=3, tap_info=ntu_taps(8), decouple='temporal',
                   cfr=dict(version='V0', temperature=0.2, alpha=0.3,
                            momentum=0.7, pred_threshold=0.4, use_fn=False))
     cfrs = [m for m in head.modules() if isinstance(m, CFRLoss)]

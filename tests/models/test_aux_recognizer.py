@@ -11,6 +11,8 @@ from mmskelcl.models.heads import BaseAuxHead
 class _TestTopologyHead(BaseAuxHead):
     """Test-only head: a loss from the topology and block1 taps."""
 
+    needs_sample_idx = True
+
     def __init__(self, **kwargs):
         super().__init__(required_taps=('topology', 'block1'), **kwargs)
         self.proj = torch.nn.Linear(3 * 17 * 17, 4)

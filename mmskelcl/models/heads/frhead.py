@@ -9,16 +9,18 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
+from ..utils.taps import TapInfo
 from .base_aux_head import BaseAuxHead, current_epoch
 
-#: CTR-GCN-like 10-block layout (also MMAction2's ST-GCN, ST-GCN++ and
-#: AAGCN): the paper's tap points after blocks 1, 5, 8 and 10, their
-#: channels, cumulative temporal strides and the weights lambda of Eq. 1.
+#: The paper's tap points on a 10-block GCN (CTR-GCN, MMAction2's ST-GCN,
+#: ST-GCN++ and AAGCN): after blocks 1, 5, 8 and 10, with the weights
+#: lambda of Eq. 1. Channels, frames and joints come from the backbone's
+#: published taps.
 DEFAULT_STAGES = (
-    ('block1', dict(in_channels=64, temporal_stride=1, weight=0.1)),
-    ('block5', dict(in_channels=128, temporal_stride=2, weight=0.2)),
-    ('block8', dict(in_channels=256, temporal_stride=4, weight=0.5)),
-    ('block10', dict(in_channels=256, temporal_stride=4, weight=1.0)),
+    ('block1', dict(weight=0.1)),
+    ('block5', dict(weight=0.2)),
+    ('block8', dict(weight=0.5)),
+    ('block10', dict(weight=1.0)),
 )
 DECOUPLE_MODES = ('st', 'spatial', 'temporal', 'none')
 
@@ -142,17 +144,23 @@ class FRHead(BaseAuxHead):
     ``{loss_name}_{tap} = loss_weight * weight_tap * L_tap`` (Eqs. 1, 10:
     their sum, added to ``loss_cls`` by mmengine, is ``w_cl * L_CL``).
 
-    Stage sizes are fixed at build time from the config: ``T_i =
-    ceil(num_frames / temporal_stride_i)`` (what stride-2 "same" temporal
-    convolutions give: NW-UCLA 52 -> 26 -> 13) and ``V = num_joints``; a
-    tap of another shape raises with a message, never a silent reshape.
+    Stage sizes are fixed at build time from the backbone's published taps
+    (``tap_info``, handed over by :class:`AuxRecognizerGCN` for its
+    ``num_frames``): channels ``C_i``, frames ``T_i`` (NW-UCLA 52 -> 26 ->
+    13) and joints ``V``; a tap of another shape raises with a message,
+    never a silent reshape. A stage may override its sizes
+    (``in_channels``, ``temporal_stride`` with ``num_frames``:
+    ``T_i = ceil(num_frames / temporal_stride_i)``).
 
     Args:
-        num_classes (int): Classes (prototypes per CFR; the cls head's).
-        num_frames (int): Input frames of the backbone (the clip length).
-        num_joints (int): Joints of the layout.
-        stages (dict[str, dict], optional): Tap name -> ``dict(in_channels,
-            temporal_stride, weight)``. Defaults to :data:`DEFAULT_STAGES`.
+        num_classes (int): Classes (prototypes per CFR; the cls head's,
+            given by the recognizer).
+        num_frames (int, optional): Input frames of the backbone (the clip
+            length); by default the frames of the published taps.
+        num_joints (int, optional): Joints; by default the taps'.
+        stages (dict[str, dict], optional): Tap name -> ``dict(weight)``
+            plus optional size overrides ``in_channels``,
+            ``temporal_stride``. Defaults to :data:`DEFAULT_STAGES`.
         taps (Sequence[str], optional): The stages used (a subset of
             ``stages``, e.g. ``('block10',)`` for the single-level
             ablation). Defaults to all of ``stages``.
@@ -176,13 +184,15 @@ class FRHead(BaseAuxHead):
             only the addition of the loss waits). ``False``: the head does
             not run at all before ``start_epoch``.
         loss_name (str): Prefix of the logged losses.
+        tap_info (dict, optional): The backbone's taps (from the
+            recognizer).
         init_cfg (dict, optional): mmengine init config.
     """
 
     def __init__(self,
                  num_classes: int,
-                 num_frames: int,
-                 num_joints: int,
+                 num_frames: Optional[int] = None,
+                 num_joints: Optional[int] = None,
                  stages: Optional[Mapping[str, dict]] = None,
                  taps: Optional[Sequence[str]] = None,
                  loss_weight: float = 0.1,
@@ -193,6 +203,7 @@ class FRHead(BaseAuxHead):
                  start_epoch: int = 0,
                  update_before_start: bool = True,
                  loss_name: str = 'loss_cfr',
+                 tap_info: Optional[Mapping[str, TapInfo]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         stages = dict(DEFAULT_STAGES if stages is None else stages)
         taps = tuple(stages if taps is None else taps)
@@ -200,7 +211,8 @@ class FRHead(BaseAuxHead):
         if unknown or not taps:
             raise ValueError(f'FRHead taps {list(taps)} must be a non-empty '
                              f'subset of the stages {list(stages)}')
-        super().__init__(required_taps=taps, init_cfg=init_cfg)
+        super().__init__(required_taps=taps, tap_info=tap_info,
+                         init_cfg=init_cfg)
         mode = {True: 'st', False: 'none'}.get(decouple, decouple)
         self.loss_weight = loss_weight
         self.start_epoch = start_epoch
@@ -210,20 +222,48 @@ class FRHead(BaseAuxHead):
         self.stages = nn.ModuleDict()
         for tap in taps:
             spec = dict(stages[tap])
-            missing = {'in_channels', 'temporal_stride', 'weight'} - set(spec)
-            if missing:
-                raise ValueError(
-                    f'FRHead stage {tap!r} lacks {sorted(missing)}')
+            if 'weight' not in spec:
+                raise ValueError(f'FRHead stage {tap!r} lacks its weight')
             self.stage_weights[tap] = float(spec['weight'])
+            channels, frames, joints = self._stage_size(
+                tap, spec, num_frames, num_joints)
             self.stages[tap] = FRStage(
-                in_channels=spec['in_channels'],
-                num_frames=math.ceil(num_frames / spec['temporal_stride']),
-                num_joints=num_joints,
+                in_channels=channels,
+                num_frames=frames,
+                num_joints=joints,
                 num_classes=num_classes,
                 hidden_channels=hidden_channels,
                 mode=mode,
                 pooled_hidden_channels=pooled_hidden_channels,
                 cfr=cfr)
+
+    def _stage_size(self, tap: str, spec: dict, num_frames: Optional[int],
+                    num_joints: Optional[int]) -> Tuple[int, int, int]:
+        """``(C, T, V)`` of a stage: overrides first, then the tap."""
+        if {'in_channels', 'temporal_stride'} <= set(spec) and \
+                num_frames is not None and num_joints is not None:
+            return (spec['in_channels'],
+                    math.ceil(num_frames / spec['temporal_stride']),
+                    num_joints)
+        info = self.tap(tap, 'channels, frames and joints')
+        if 'temporal_stride' in spec:
+            if num_frames is None:
+                raise ValueError(f'FRHead stage {tap!r} sets temporal_stride'
+                                 ' but the head has no num_frames')
+            frames = math.ceil(num_frames / spec['temporal_stride'])
+        elif num_frames is not None:
+            frames = info.frames(num_frames)
+        elif info.num_frames is not None:
+            frames = info.num_frames
+        else:
+            raise ValueError(
+                'FRHead needs the clip length: set the recognizer\'s '
+                'num_frames (model.num_frames = the pipeline\'s clip_len)')
+        if info.layout != 'NMCTV':
+            raise ValueError(f'FRHead stage {tap!r}: tap layout '
+                             f'{info.layout}, expected NMCTV')
+        return (spec.get('in_channels', info.channels), frames,
+                num_joints or info.num_joints)
 
     def loss(self, taps: Dict[str, torch.Tensor], logits: torch.Tensor,
              labels: torch.Tensor, sample_idx: Optional[torch.Tensor] = None,

@@ -1,13 +1,14 @@
 """SkeletonGCL / CACL: contrast the learned topology through a memory bank."""
 import math
-from typing import Dict, Optional
+from typing import Dict, Mapping, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from .base_aux_head import BaseAuxHead, current_epoch
+from ..utils.taps import TapInfo
+from .base_aux_head import BaseAuxHead
 
 
 class GraphProjection(nn.Module):
@@ -36,7 +37,9 @@ class GraphProjection(nn.Module):
         if g.shape[1] != self.fc.in_features:
             raise ValueError(
                 f'GraphProjection expects {self.fc.in_features} features '
-                f'(K_v * V * V) but the tap gives {g.shape[1]}; set in_dim')
+                f'(K_v * V * V) but the tap gives {g.shape[1]}: the head was '
+                'sized for another backbone or layout (drop a hand-set in_dim '
+                'and let the recognizer size it)')
         return F.normalize(self.fc(g), dim=1)
 
 
@@ -46,31 +49,37 @@ class GraphContrastHead(BaseAuxHead):
 
     The backbone's ``topology`` tap (the last block's channel-wise refined
     graph, averaged over channels and persons, ``(B, K_v, V, V)``) is
-    flattened, projected and L2-normalised; the embeddings enter a
-    :class:`MemoryBank`; a :class:`ContrastiveSampler` picks positives and
-    negatives from the bank; :class:`SampledInfoNCELoss` scores them.
+    flattened, projected and L2-normalised; the embeddings go through one
+    :class:`~mmskelcl.models.memory.BankContrast` (memory bank ->
+    :class:`ContrastiveSampler` -> :class:`SampledInfoNCELoss`).
     SkeletonGCL is ``neg_strategy='R+H'``, CACL ``'R+CA'``.
 
     Args:
-        in_dim (int): ``K_v * V * V`` (867 FineGym, 1875 NTU, 1200 UCLA).
-        num_classes (int): Classes (for the projection init).
+        num_classes (int, optional): Classes (for the projection init);
+            given by the recognizer (the classifier's).
+        in_dim (int, optional): Flattened tap size; by default from the
+            backbone's published tap (``K_v * V * V``: 867 FineGym, 1875
+            NTU, 1200 NW-UCLA).
         proj_dim (int): Embedding size.
         proj_trainable (bool): See :class:`GraphProjection`.
         proj_init_std (float, optional): Defaults to ``sqrt(2 / K)``.
-        bank (dict): :class:`MemoryBank` config.
-        sampler (dict): :class:`ContrastiveSampler` config.
-        loss (dict): :class:`SampledInfoNCELoss` config.
+        bank (dict): Bank config (``type`` defaults to ``MemoryBank``).
+        sampler (dict): Sampler config (``ContrastiveSampler``).
+        loss (dict): Loss config (``SampledInfoNCELoss``).
         tap (str): Backbone tap to contrast.
         update_before_loss (bool): Write the batch into the bank before
             computing the loss (released code: the anchor and its
             batch-mates are in the bank) or after (MoCo-style).
         start_epoch (int): Epoch (0-based) from which the loss counts.
         loss_name (str): Name of the logged loss.
+        tap_info (dict, optional): The backbone's taps (from the
+            recognizer).
+        init_cfg (dict, optional): mmengine init config.
     """
 
     def __init__(self,
-                 in_dim: int,
-                 num_classes: int,
+                 num_classes: Optional[int] = None,
+                 in_dim: Optional[int] = None,
                  proj_dim: int = 256,
                  proj_trainable: bool = True,
                  proj_init_std: Optional[float] = None,
@@ -81,52 +90,57 @@ class GraphContrastHead(BaseAuxHead):
                  update_before_loss: bool = True,
                  start_epoch: int = 0,
                  loss_name: str = 'loss_contrast',
+                 tap_info: Optional[Mapping[str, TapInfo]] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(required_taps=(tap, ), init_cfg=init_cfg)
-        std = math.sqrt(2. / num_classes) if proj_init_std is None \
-            else proj_init_std
-        self.proj = GraphProjection(in_dim, proj_dim, std, proj_trainable)
-        self.bank = MODELS.build(
-            dict(type='MemoryBank', dim=proj_dim, **(bank or {})))
-        self.sampler = MODELS.build(
-            dict(type='ContrastiveSampler', **(sampler or {})))
-        self.loss_fn = MODELS.build(
-            dict(type='SampledInfoNCELoss', **(loss or {})))
-        self.tap = tap
-        self.update_before_loss = update_before_loss
-        self.start_epoch = start_epoch
-        self.loss_name = loss_name
+        super().__init__(required_taps=(tap, ), tap_info=tap_info,
+                         init_cfg=init_cfg)
+        if in_dim is None:
+            info = self.tap(tap, 'the flattened size (in_dim)')
+            in_dim = math.prod(info.shape(1, 1)[1:])  # all but N (M = 1)
+        if proj_init_std is None:
+            if num_classes is None:
+                raise ValueError('GraphContrastHead needs num_classes (or '
+                                 'proj_init_std) for its projection init')
+            proj_init_std = math.sqrt(2. / num_classes)
+        self.proj = GraphProjection(in_dim, proj_dim, proj_init_std,
+                                    proj_trainable)
+        self.contrast = MODELS.build(
+            dict(type='BankContrast', dim=proj_dim, bank=bank,
+                 sampler=sampler, loss=loss,
+                 update_before_loss=update_before_loss,
+                 start_epoch=start_epoch, loss_name=loss_name))
+        self.tap_name = tap
+
+    @property
+    def bank(self) -> nn.Module:
+        """The memory bank (of :attr:`contrast`)."""
+        return self.contrast.bank
+
+    @property
+    def sampler(self) -> nn.Module:
+        return self.contrast.sampler
+
+    @property
+    def loss_fn(self) -> nn.Module:
+        return self.contrast.loss_fn
+
+    @property
+    def needs_sample_idx(self) -> bool:
+        """An ``'index'`` bank writes each sample to its own slot."""
+        return self.contrast.bank.mode == 'index'
 
     def embed(self, taps: Dict[str, torch.Tensor]) -> torch.Tensor:
         """The L2-normalised embeddings ``(B, proj_dim)``."""
-        return self.proj(taps[self.tap].flatten(1))
+        return self.proj(taps[self.tap_name].flatten(1))
 
     def loss(self, taps: Dict[str, torch.Tensor], logits: torch.Tensor,
-             labels: torch.Tensor, sample_idx: torch.Tensor,
+             labels: torch.Tensor, sample_idx: Optional[torch.Tensor],
              **kwargs) -> Dict[str, torch.Tensor]:
-        z = self.embed(taps)
-        own_slots = sample_idx if self.bank.mode == 'index' else None
-        if self.update_before_loss:
-            own_slots = self.bank.update(z.detach(), labels, sample_idx)
-        bank_feats = self.bank.feats
-        if not self.update_before_loss:
-            # the update below writes into the buffer in place, while
-            # autograd still needs it for d(sim)/dz: use a copy
-            bank_feats = bank_feats.clone()
-        # one matmul serves the selection (detached inside the sampler) and
-        # the loss (gathers the selected entries, gradient to the anchors)
-        sim = z @ bank_feats.t()
-        pairs = self.sampler(sim, labels, self.bank.labels, self.bank.valid,
-                             self_slots=own_slots)
-        value = self.loss_fn(sim, pairs)
-        if not self.update_before_loss:
-            self.bank.update(z.detach(), labels, sample_idx)
-        if current_epoch() < self.start_epoch:
-            value = value * 0
-        return {
-            self.loss_name: value,
-            # logged, not optimised (no 'loss' in the name)
-            f'{self.loss_name[5:]}_anchors':
-            pairs.eligible.float().mean().detach(),
-        }
+        return self.contrast(self.embed(taps), labels, sample_idx)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the bank moved into `contrast`
+        for key in [k for k in state_dict if k.startswith(prefix + 'bank.')]:
+            state_dict[prefix + 'contrast.' + key[len(prefix):]] = \
+                state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

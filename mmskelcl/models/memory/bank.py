@@ -21,7 +21,9 @@ class MemoryBank(BaseModule):
       sample; a sample's embedding overwrites slot ``sample_idx``. The bank
       then holds the latest embedding of every sample seen this epoch.
     * ``'fifo'`` (CACL paper text, MoCo-like): a ring buffer; each batch
-      overwrites the oldest entries.
+      overwrites the oldest entries. Labels are optional: a self-supervised
+      method (MoCo's queue, SkeAttnCLR) updates without them and the
+      entries carry label ``-1``.
 
     State (``feats``, ``labels``, ``valid``, ``ptr``) lives in registered
     buffers: saved in checkpoints, restored on resume, moved with the
@@ -72,13 +74,15 @@ class MemoryBank(BaseModule):
         self.ptr = torch.zeros(1, dtype=torch.long, device=device)
 
     @torch.no_grad()
-    def update(self, feats: torch.Tensor, labels: torch.Tensor,
+    def update(self, feats: torch.Tensor,
+               labels: Optional[torch.Tensor] = None,
                indices: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Write a batch (gathered from every rank) into the bank.
 
         Args:
             feats (Tensor): ``(B, dim)`` embeddings (stored detached).
-            labels (Tensor): ``(B,)`` class labels.
+            labels (Tensor, optional): ``(B,)`` class labels; ``None``
+                stores ``-1`` (label-free queue).
             indices (Tensor, optional): ``(B,)`` dataset indices (required
                 in ``'index'`` mode).
 
@@ -92,7 +96,13 @@ class MemoryBank(BaseModule):
                 "dict(type='MemoryBankHook') to custom_hooks")
         n_local = feats.shape[0]
         rank_offset = self._rank_offset(n_local, feats.device)
-        feats = all_gather_cat(feats.to(self.feats.dtype))
+        if labels is None:
+            labels = torch.full((n_local, ), -1, dtype=torch.long,
+                                device=feats.device)
+        elif labels.shape[0] != n_local:
+            raise ValueError(f'{labels.shape[0]} labels for {n_local} '
+                             'embeddings')
+        feats = all_gather_cat(feats.detach().to(self.feats.dtype))
         labels = all_gather_cat(labels.long())
         if self.mode == 'index':
             if indices is None:

@@ -26,16 +26,19 @@ Adding a tapped backbone::
 
         def forward(self, x, taps=None): ...  # (feats, {name: tensor})
 """
+import dataclasses
 import math
-from typing import Dict, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 #: Axis layouts a tap may have. ``N`` batch, ``M`` persons, ``C`` channels,
 #: ``T`` frames, ``V`` joints, ``K`` adjacency subsets, ``D`` features.
 TAP_LAYOUTS = ('NMCTV', 'NCTV', 'NKVV', 'NMKCVV', 'NMD', 'ND')
 
 
-class TapInfo(NamedTuple):
-    """What one tap is.
+@dataclasses.dataclass(frozen=True)
+class TapInfo:
+    """What one tap is (a frozen dataclass: configs pass it through
+    untouched).
 
     Attributes:
         channels (int): Size of the ``C`` axis (``K`` for graph taps, ``D``
@@ -134,7 +137,8 @@ class TapMixin:
                 raise RuntimeError(f'tap {name!r}: unknown layout '
                                    f'{info.layout!r}')
             if num_frames is not None and 'T' in info.layout:
-                info = info._replace(num_frames=info.frames(num_frames))
+                info = dataclasses.replace(
+                    info, num_frames=info.frames(num_frames))
             out[name] = info
         return out
 
