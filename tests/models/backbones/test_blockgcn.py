@@ -354,16 +354,22 @@ DATASETS = {  # classes, layout, persons, batch, clip_len
 }
 
 
-@pytest.mark.parametrize('dataset', sorted(DATASETS))
-def test_configs_feed_stream_plus_joints_and_train_as_released(dataset):
+@pytest.mark.parametrize('dataset,stream', [(d, 'bm') for d in sorted(
+    DATASETS)] + [('nwucla', 'j'), ('ntu60_xsub', 'j')])
+def test_configs_feed_stream_plus_joints_and_train_as_released(dataset,
+                                                               stream):
     from mmengine.config import Config
     from mmengine.dataset import Compose
     import mmskelcl  # noqa: F401
     classes, layout, persons, batch, clip_len = DATASETS[dataset]
     cfg = Config.fromfile(osp.join(REPO, 'configs', dataset,
-                                   'blockgcn_bm.py'))
+                                   f'blockgcn_{stream}.py'))
     ds = cfg.test_dataloader.dataset
-    assert tuple(ds.stream) == ('bm', 'j')
+    # the joint stream encodes its own input; the others append the joints
+    channels = 3 if stream == 'j' else 6
+    assert cfg.model.backbone.topo_channels == channels - 3
+    assert ds.stream == 'j' if stream == 'j' else tuple(ds.stream) == (
+        stream, 'j')
     assert cfg.train_dataloader.batch_size == batch
     opt = cfg.optim_wrapper.optimizer
     assert (opt.lr, opt.weight_decay, opt.nesterov) == (0.05, 4e-4, True)
@@ -379,12 +385,36 @@ def test_configs_feed_stream_plus_joints_and_train_as_released(dataset):
                     sample_idx=0, start_index=0, modality='Pose',
                     img_shape=(1, 1), original_shape=(1, 1)))
     inputs = out['inputs']
-    assert inputs.shape[-1] == 6 and inputs.shape[-2] == V
+    assert inputs.shape[-1] == channels and inputs.shape[-2] == V
     model = MODELS.build(cfg.model).eval()
     with torch.no_grad():
         scores, _ = model.extract_feat(inputs[None].float(), stage='head')
     assert scores.shape == (1, classes)
     assert model.backbone.num_person == persons
-    # the joint channels are the joints: the bone-motion channels are not
-    joints = inputs[0, :, :, :, 3:]
-    assert not torch.allclose(joints, inputs[0, :, :, :, :3])
+    if stream != 'j':  # the joint channels are not the stream's
+        assert not torch.allclose(inputs[..., 3:], inputs[..., :3])
+
+
+def test_runner_trains_a_tiny_blockgcn(tmp_path):
+    from mmengine.runner import Runner
+    from tiny_run import tiny_runner_cfg, write_tiny_pickle
+    ann = str(tmp_path / 'tiny.pkl')
+    write_tiny_pickle(ann)
+    model = dict(
+        type='RecognizerGCN',
+        backbone=dict(type='BlockGCN', graph_cfg=dict(layout='coco'),
+                      num_person=1, base_channels=16, num_stages=2,
+                      inflate_stages=(), down_stages=(2, ), n_elements=8,
+                      topo_channels=3),
+        cls_head=dict(type='GCNHead', num_classes=3, in_channels=16))
+    cfg = tiny_runner_cfg(ann, str(tmp_path / 'work'), model, max_epochs=2,
+                          stream=('b', 'j'))
+    runner = Runner.from_cfg(cfg)
+    before = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    runner.train()
+    after = runner.model.state_dict()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert any('stem.topo.centres' in k for k in changed)
+    assert any('blocks.1.gcn.rpe' in k for k in changed)
+    metrics = runner.test()
+    assert 0 <= metrics['acc/top1'] <= 1
