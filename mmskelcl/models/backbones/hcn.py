@@ -213,6 +213,7 @@ class HCNHead(BaseHead):
         hidden_channels (int): ``fc7`` width (released 512).
         dropout (float): Dropout after ``fc7`` (the release's
             ``Dropout2d`` on a 2-D tensor, element-wise in PyTorch 0.4).
+        average_clips (str): How test clips are fused (as ``GCNHead``).
         init_cfg (dict): Released: Xavier-uniform weights, zero biases.
         **kwargs: :class:`BaseHead` arguments (``loss_cls``, ...).
     """
@@ -222,11 +223,12 @@ class HCNHead(BaseHead):
                  in_channels: int,
                  hidden_channels: int = 512,
                  dropout: float = 0.5,
+                 average_clips: str = 'prob',
                  init_cfg: Union[Dict, List[Dict]] = dict(
                      type='Xavier', layer='Linear', distribution='uniform'),
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, init_cfg=init_cfg,
-                         **kwargs)
+                         average_clips=average_clips, **kwargs)
         self.fc7 = nn.Linear(in_channels, hidden_channels)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(hidden_channels, num_classes)
