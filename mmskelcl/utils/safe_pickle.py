@@ -21,6 +21,7 @@ content can be opened with ``allow_unsafe=True`` or the environment variable
 """
 import _compat_pickle
 import io
+import math
 import os
 import pickle
 from typing import Any, Callable, Dict, Optional
@@ -48,8 +49,10 @@ class Pending:
 def numeric_dtype(spec: Any) -> np.dtype:
     """``np.dtype(spec)`` if it is a plain numeric or boolean dtype."""
     if isinstance(spec, DTypeRecipe):
-        spec = spec.final()
-    if not isinstance(spec, (str, np.dtype)) or len(str(spec)) > 16:
+        return spec.final()  # validated when it was made
+    if type(spec) is str and spec in _CHECKED:
+        return _CHECKED[spec]
+    if type(spec) is not str or len(spec) > 16:
         raise pickle.UnpicklingError(f'refused numpy dtype spec {spec!r}')
     try:
         dt = np.dtype(spec)
@@ -59,7 +62,11 @@ def numeric_dtype(spec: Any) -> np.dtype:
             or dt.subdtype is not None or dt.hasobject or dt.metadata):
         raise pickle.UnpicklingError(
             f'refused numpy dtype {dt!r}: only numeric and boolean dtypes')
+    _CHECKED[spec] = dt
     return dt
+
+
+_CHECKED: Dict[str, np.dtype] = {}
 
 
 class DTypeRecipe(Pending):
@@ -109,7 +116,7 @@ class ArrayRecipe(Pending):
                 type(n) is int and n >= 0 for n in shape)):
             raise pickle.UnpicklingError(f'refused ndarray shape {shape!r}')
         if not isinstance(data, (bytes, bytearray)) or \
-                len(data) != int(np.prod(shape)) * dt.itemsize:
+                len(data) != math.prod(shape) * dt.itemsize:
             raise pickle.UnpicklingError(
                 f'ndarray data of {len(data)} bytes does not hold '
                 f'{shape} x {dt}' if isinstance(data, (bytes, bytearray))
