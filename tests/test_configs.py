@@ -145,8 +145,8 @@ def test_contrastive_configs(dataset, stream, method):
     classes, layout = EXPECTED[dataset][:2]
     head = cfg.model.aux_heads.graph
     assert cfg.model.type == 'AuxRecognizerGCN'
-    assert head.in_dim == 3 * NUM_JOINTS[layout] ** 2
-    assert head.num_classes == classes
+    # no hand-computed sizes: the recognizer sizes the head from the taps
+    assert not {'in_dim', 'num_classes'} & set(head)
     assert dict(type='MemoryBankHook') in cfg.custom_hooks
     # same backbone, head, data and schedule as the baseline
     assert cfg.model.backbone == base.model.backbone
@@ -159,7 +159,7 @@ def test_contrastive_configs(dataset, stream, method):
         assert head.proj_trainable is False
         assert 'temperature' in head.loss
     else:
-        assert set(head) == {'type', 'in_dim', 'num_classes'}  # defaults
+        assert set(head) == {'type'}  # the defaults are the paper's
 
 
 @pytest.mark.parametrize('dataset', CONTRAST_DIRS)
@@ -176,6 +176,10 @@ def test_cacl_defaults_are_the_paper_settings(dataset):
     assert head.proj.fc.weight.requires_grad
     assert head.bank.mode == 'index' and head.bank.size == 0  # hook sizes
     classes, layout, persons = EXPECTED[dataset][:3]
+    # sized from the topology tap (K_v * V * V) and the classifier's K
+    assert head.proj.fc.in_features == 3 * NUM_JOINTS[layout] ** 2
+    std = float(head.proj.fc.weight.std())
+    assert abs(std / (2 / classes) ** 0.5 - 1) < 0.05
     x = torch.randn(1, 1, persons, 8, NUM_JOINTS[layout], 3)
     with torch.no_grad():
         scores, _ = model.extract_feat(x, stage='head')

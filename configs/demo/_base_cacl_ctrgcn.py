@@ -5,8 +5,6 @@ model = dict(
     type='AuxRecognizerGCN',
     aux_heads=dict(
         graph=dict(
-            type='GraphContrastHead',
-            in_dim=3 * 17 * 17,
-            num_classes=8,
+            type='GraphContrastHead',  # sized from the backbone's taps
             sampler=dict(num_pos=16, num_neg=64))))
 custom_hooks = [dict(type='MemoryBankHook')]

@@ -11,20 +11,8 @@
 #   cfr.alpha=0.125  cfr.momentum=0.9  cfr.pred_threshold=0.0
 #   start_epoch=0  cfr.unseen=random|mask  cfr.proto_grad=True
 # The head is training-only: a checkpoint loads into ctrgcn_<stream>.py.
-_base_ = ['./_base_ctrgcn.py']
+_base_ = ['./_base_ctrgcn.py', '../_base_/models/aux_heads.py']
 model = dict(
     type='AuxRecognizerGCN',
-    aux_heads=dict(
-        fr=dict(
-            type='FRHead',
-            num_classes=99,
-            num_frames=64,  # the clip length of the pipeline
-            num_joints=17,
-            stages=dict(  # tap: channels, temporal stride, lambda (Eq. 1)
-                block1=dict(in_channels=64, temporal_stride=1, weight=0.1),
-                block5=dict(in_channels=128, temporal_stride=2, weight=0.2),
-                block8=dict(in_channels=256, temporal_stride=4, weight=0.5),
-                block10=dict(in_channels=256, temporal_stride=4,
-                             weight=1.0)),
-            loss_weight=0.1,
-            cfr=dict(version='V1'))))
+    num_frames={{_base_.clip_len}},  # sizes the heads' time axes
+    aux_heads=dict(fr={{_base_.frhead_v1}}))

@@ -4,12 +4,7 @@
 # init (the released Linear is not in the optimizer). Per-stream
 # temperatures of the released scripts are set in the stream files.
 # Template of skeletongcl_ctrgcn_{j,b,jm,bm}.py.
-_base_ = ['./_base_cacl_ctrgcn.py']
+_base_ = ['./_base_ctrgcn.py', '../_base_/models/aux_heads.py']
 model = dict(
-    aux_heads=dict(
-        graph=dict(
-            proj_trainable=False,
-            sampler=dict(
-                neg_strategy='R+H',
-                min_pos_policy='skip',
-                min_neg_policy='skip'))))
+    type='AuxRecognizerGCN', aux_heads=dict(graph={{_base_.skeletongcl}}))
+custom_hooks = [dict(type='MemoryBankHook')]

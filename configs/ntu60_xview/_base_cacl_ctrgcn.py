@@ -14,12 +14,7 @@
 #   model.aux_heads.graph.bank.mode=fifo model.aux_heads.graph.bank.size=8192
 #   model.aux_heads.graph.loss.temperature=0.5 ...loss.loss_weight=0.5
 #   model.aux_heads.graph.proj_trainable=False
-_base_ = ['./_base_ctrgcn.py']
+_base_ = ['./_base_ctrgcn.py', '../_base_/models/aux_heads.py']
 model = dict(
-    type='AuxRecognizerGCN',
-    aux_heads=dict(
-        graph=dict(
-            type='GraphContrastHead',
-            in_dim=3 * 25 * 25,  # K_v * V * V of the topology tap
-            num_classes=60)))
+    type='AuxRecognizerGCN', aux_heads=dict(graph={{_base_.cacl}}))
 custom_hooks = [dict(type='MemoryBankHook')]

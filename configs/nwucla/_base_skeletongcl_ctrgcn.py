@@ -10,12 +10,10 @@
 # train_dataloader.dataset.index_per_copy=False (1,020 slots, ~100 per
 # class) add ...graph.sampler.min_pos_policy=use_available, or every
 # anchor is skipped.
-_base_ = ['./_base_cacl_ctrgcn.py']
+_base_ = ['./_base_ctrgcn.py', '../_base_/models/aux_heads.py']
 model = dict(
-    aux_heads=dict(
-        graph=dict(
-            proj_trainable=False,
-            sampler=dict(
-                neg_strategy='R+H',
-                min_pos_policy='skip',
-                min_neg_policy='skip'))))
+    type='AuxRecognizerGCN', aux_heads=dict(graph={{_base_.skeletongcl}}))
+custom_hooks = [dict(type='MemoryBankHook')]
+# a sample_idx per repeated copy (MemoryBankHook sizes the bank to 5,100)
+train_dataloader = dict(
+    dataset=dict(type='IndexedRepeatDataset', index_per_copy=True))

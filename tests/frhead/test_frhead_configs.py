@@ -29,11 +29,15 @@ RECIPES = {
     'finegym': ('V1', dict(j=180, b=180, jm=180, bm=180), False, 99,
                 'coco'),
 }
+# the stage weights lambda of Eq. 1; sizes come from the backbone's taps
 STAGES = dict(
-    block1=dict(in_channels=64, temporal_stride=1, weight=0.1),
-    block5=dict(in_channels=128, temporal_stride=2, weight=0.2),
-    block8=dict(in_channels=256, temporal_stride=4, weight=0.5),
-    block10=dict(in_channels=256, temporal_stride=4, weight=1.0))
+    block1=dict(weight=0.1),
+    block5=dict(weight=0.2),
+    block8=dict(weight=0.5),
+    block10=dict(weight=1.0))
+# (channels, temporal stride) of the 10-block GCNs at those taps
+STAGE_SIZES = dict(block1=(64, 1), block5=(128, 2), block8=(256, 4),
+                   block10=(256, 4))
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,7 +69,16 @@ def test_every_frhead_config_parses_and_builds():
             built[key] = MODELS.build(cfg.model)
         model = built[key]
         assert type(model).__name__ == 'AuxRecognizerGCN', f
-        assert type(model.aux_heads['fr']).__name__ == 'FRHead', f
+        head = model.aux_heads['fr']
+        assert type(head).__name__ == 'FRHead', f
+        clip_len = cfg.model.num_frames
+        joints = model.backbone.tap_info()['block1'].num_joints
+        for tap, stage in head.stages.items():
+            channels, stride = STAGE_SIZES[tap]
+            assert (stage.in_channels, stage.num_frames, stage.num_joints) \
+                == (channels, -(-clip_len // stride), joints), (f, tap)
+            assert all(c.num_classes == cfg.model.cls_head.num_classes
+                       for c in stage.cfr.values())
     assert len(built) == 6  # NTU120 X-Sub and X-Set share one model
 
 
@@ -80,11 +93,13 @@ def test_released_recipe(dataset, stream):
     assert cfg.model.type == 'AuxRecognizerGCN'
     assert cfg.model.backbone == base.model.backbone
     assert cfg.model.cls_head == base.model.cls_head
-    assert head.num_classes == cfg.model.cls_head.num_classes == classes
-    assert head.num_joints == NUM_JOINTS[layout]
+    assert cfg.model.cls_head.num_classes == classes
+    assert cfg.model.backbone.graph_cfg.layout == layout
+    # no sizes in the head config; the recognizer gets the clip length
+    assert not {'num_classes', 'num_frames', 'num_joints'} & set(head)
     clip_lens = [t.clip_len for t in _inner(cfg.train_dataloader.dataset)
                  .pipeline if 'clip_len' in t]
-    assert clip_lens == [head.num_frames]
+    assert clip_lens == [cfg.model.num_frames]
     assert head.stages == STAGES and head.loss_weight == 0.1
     assert head.cfr == dict(version=version)
     # schedule: the baseline's optimizer and steps, the released epochs
