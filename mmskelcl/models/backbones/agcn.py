@@ -213,8 +213,8 @@ class AGCN(FreezeMixin, TapMixin, BaseModule):
             nn.init.constant_(gcn.PA, 1e-6)
             for conv in gcn.conv_d:
                 n, k1, k2 = conv.weight.shape[:3]
-                nn.init.normal_(conv.weight, 0,
-                                math.sqrt(2. / (n * k1 * k2 * len(gcn.conv_d))))
+                std = math.sqrt(2. / (n * k1 * k2 * len(gcn.conv_d)))
+                nn.init.normal_(conv.weight, 0, std)
                 nn.init.constant_(conv.bias, 0)
 
     def init_weights(self) -> None:

@@ -18,5 +18,5 @@ from .ctrgcn import convert_ten_units
 @register_converter('agcn')
 def convert_agcn(state_dict: Dict) -> Dict:
     """Released 2s-AGCN -> ``AGCN`` + ``GCNHead``."""
-    return convert_ten_units(state_dict, 'agcn',
-                             ('conv_a', 'conv_b', 'conv_d', 'PA', 'down', 'bn'))
+    return convert_ten_units(
+        state_dict, 'agcn', ('conv_a', 'conv_b', 'conv_d', 'PA', 'down', 'bn'))

@@ -254,3 +254,68 @@ def test_runner_trains_a_tiny_agcn(tmp_path):
         assert key in changed, key
     metrics = runner.test()
     assert 0 <= metrics['acc/top1'] <= 1
+
+
+# --- shipped configs -------------------------------------------------------
+DATASETS = {  # classes, layout, persons, joints, epochs, steps, wd, batch, T
+    'ntu60_xsub': (60, 'nturgb+d_agcn', 2, 25, 50, [30, 40], 1e-4, 64, 300),
+    'ntu60_xview': (60, 'nturgb+d_agcn', 2, 25, 50, [30, 40], 1e-4, 64, 300),
+    'ntu120_xsub': (120, 'nturgb+d_agcn', 2, 25, 50, [30, 40], 1e-4, 64,
+                    300),
+    'ntu120_xset': (120, 'nturgb+d_agcn', 2, 25, 50, [30, 40], 1e-4, 64,
+                    300),
+    'nwucla': (10, 'nwucla', 1, 20, 65, [50], 1e-4, 16, 52),
+}
+
+
+def run_config(path, persons, joints, frames, forward=True):
+    """Parse a shipped config, run its train pipeline on a synthetic clip
+    of ``frames`` valid frames and (optionally) its model on the result."""
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    cfg = Config.fromfile(path)
+    ds = cfg.train_dataloader.dataset
+    ds = ds.get('dataset', ds)
+    rng = np.random.default_rng(0)
+    kp = rng.normal(size=(persons, frames, joints, 3)).astype(np.float32)
+    sample = dict(keypoint=kp, total_frames=frames, frame_dir='s0',
+                  label=1, sample_idx=0, start_index=0)
+    packed = Compose(ds.pipeline)(sample)
+    model = None
+    if forward:
+        model = MODELS.build(cfg.model).eval()
+        with torch.no_grad():
+            scores, _ = model.extract_feat(packed['inputs'][None],
+                                           stage='head')
+        packed['scores'] = scores
+    return cfg, ds, packed
+
+
+@pytest.mark.parametrize('dataset', sorted(DATASETS))
+def test_shipped_configs(dataset):
+    import os.path as osp
+    K, layout, M, V, epochs, steps, wd, batch, T = DATASETS[dataset]
+    root = osp.join(osp.dirname(__file__), '../../../configs', dataset)
+    for stream in ('j', 'b', 'jm', 'bm'):
+        cfg, ds, packed = run_config(osp.join(root, f'agcn_{stream}.py'), M,
+                                     V, 40, forward=stream == 'j')
+        assert ds.stream == stream
+        assert cfg.val_dataloader.dataset.stream == stream
+        assert cfg.model.backbone.type == 'AGCN'
+        assert cfg.model.backbone.graph_cfg.layout == layout
+        assert cfg.model.cls_head.num_classes == K
+        assert cfg.train_cfg.max_epochs == epochs
+        multistep = [s for s in cfg.param_scheduler
+                     if s.type == 'MultiStepLR']
+        assert multistep[0].milestones == steps
+        assert cfg.optim_wrapper.optimizer.weight_decay == wd
+        assert cfg.optim_wrapper.optimizer.nesterov
+        assert cfg.train_dataloader.batch_size == batch
+        assert packed['inputs'].shape == (1, M, T, V, 3)
+        if stream == 'j':
+            assert packed['scores'].shape == (1, K)
+    # released: no warm-up on NTU, CTR-GCN's 5 epochs on NW-UCLA
+    warm = [s for s in cfg.param_scheduler if s.type == 'LinearLR']
+    assert len(warm) == (dataset == 'nwucla')

@@ -185,3 +185,39 @@ def test_runner_trains_a_tiny_hcn(tmp_path):
         assert key in changed, key
     metrics = runner.test()
     assert 0 <= metrics['acc/top1'] <= 1
+
+
+# --- shipped configs -------------------------------------------------------
+DATASETS = {  # classes, layout, persons, joints, batch, clip norm
+    'ntu60_xsub': (60, 'nturgb+d', 2, 25, 64, 32.),
+    'ntu60_xview': (60, 'nturgb+d', 2, 25, 64, 32.),
+    'ntu120_xsub': (120, 'nturgb+d', 2, 25, 64, 32.),
+    'ntu120_xset': (120, 'nturgb+d', 2, 25, 64, 32.),
+    'nwucla': (10, 'nwucla', 1, 20, 16, 8.),
+}
+
+
+@pytest.mark.parametrize('dataset', sorted(DATASETS))
+def test_shipped_configs(dataset):
+    import os.path as osp
+    from test_agcn import run_config
+    K, layout, M, V, batch, clip = DATASETS[dataset]
+    root = osp.join(osp.dirname(__file__), '../../../configs', dataset)
+    for stream in ('j', 'b', 'jm', 'bm'):
+        cfg, ds, packed = run_config(osp.join(root, f'hcn_{stream}.py'), M,
+                                     V, 80, forward=True)
+        assert ds.stream == stream
+        assert cfg.model.backbone.graph_cfg.layout == layout
+        assert cfg.model.backbone.conv2_channels == 32
+        assert cfg.optim_wrapper.optimizer.type == 'Adam'
+        assert cfg.optim_wrapper.optimizer.lr == 1e-3
+        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+        assert cfg.optim_wrapper.clip_grad.max_norm == clip
+        assert cfg.param_scheduler == [
+            dict(type='ExponentialLR', gamma=0.99, by_epoch=True)]
+        assert cfg.train_cfg.max_epochs == 400
+        assert cfg.train_dataloader.batch_size == batch
+        assert packed['inputs'].shape == (1, M, 32, V, 3)
+        assert packed['scores'].shape == (1, K)
+    if dataset == 'nwucla':  # one pass per epoch, as HCN's epochs
+        assert cfg.train_dataloader.dataset.times == 1

@@ -1,0 +1,16 @@
+# HCN's released schedule (HCN-pytorch experiments/*/HCN01/params.json,
+# main.py): Adam lr 1e-3, weight decay 1e-4, ExponentialLR gamma 0.99 per
+# epoch (lr_decay_type "exp", stepped at the start of each epoch, so epoch
+# e trains at 1e-3 * 0.99^e), 400 epochs, gradient-norm clipping at
+# clip * batch = 0.5 * 64 = 32, batch 64.
+max_epochs = 400
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [dict(type='ExponentialLR', gamma=0.99, by_epoch=True)]
+optim_wrapper = dict(
+    optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=0.5 * 64))
+auto_scale_lr = dict(enable=False, base_batch_size=64)
