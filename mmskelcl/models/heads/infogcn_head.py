@@ -43,6 +43,8 @@ class InfoGCNHead(BaseHead):
         dropout (float): Dropout after ``fc`` (0 released).
         label_smooth_eps (float): 0.1 as the release's
             ``LabelSmoothingCrossEntropy``.
+        average_clips (str, optional): Multi-clip test averaging
+            (``'prob'`` as ``GCNHead``).
         **kwargs: :class:`BaseHead` arguments (``loss_cls``, ``topk`` ...).
     """
 
@@ -55,10 +57,12 @@ class InfoGCNHead(BaseHead):
                  lambda_l2: float = 1e-4,
                  dropout: float = 0.,
                  label_smooth_eps: float = 0.1,
+                 average_clips: Optional[str] = 'prob',
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels,
                          label_smooth_eps=label_smooth_eps,
+                         average_clips=average_clips,
                          init_cfg=init_cfg, **kwargs)
         self.noise_ratio = noise_ratio
         self.z_prior_gain = z_prior_gain
