@@ -79,7 +79,8 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
     ``conv4(tanh(...))`` before ``alpha`` and ``A``, as SkeletonGCL/CACL
     contrast it), averaged over channels and persons: ``(N, K, V, V)``.
     ``'topology_full'`` keeps every channel and person:
-    ``(N, M, K, C, V, V)``.
+    ``(N, M, K, C, V, V)``. ``'final'`` is the last block's map before
+    pooling (what every encoder publishes under that name; CSRE reads it).
 
     Args:
         graph_cfg (dict): Graph config; ``layout`` may be any MMAction2
@@ -183,7 +184,7 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
         self._freeze_stages()
         self.available_taps = tuple(
             [f'block{i}' for i in range(1, num_stages + 1)] +
-            ['topology', 'topology_full'])
+            ['topology', 'topology_full', 'final'])
         self.set_taps(out_taps)
         if init_cfg is None:
             self._official_init()
@@ -239,6 +240,7 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
         table['topology_full'] = TapInfo(
             self.out_channels, (), 'NMKCVV', self.num_joints,
             subsets=self.num_subsets)
+        table['final'] = table[f'block{len(self._stage_specs)}']
         return table
 
     def _stage_modules(self) -> list:
@@ -295,6 +297,8 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
             if name in taps:
                 out[name] = x.view(N, M, *x.shape[1:])
         x = x.view(N, M, *x.shape[1:])
+        if 'final' in taps:
+            out['final'] = x
         return (x, out) if taps else x
 
 

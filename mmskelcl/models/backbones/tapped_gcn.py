@@ -26,7 +26,8 @@ class BlockTapMixin(FreezeMixin, TapMixin):
     the taps are ``block2`` ... ``block<num_stages>``. Each tap is the
     block's output as ``(N, M, C, T, V)``. With the default 10 stages:
     block1 64 ch x T, block5 128 x T/2, block8 256 x T/4, block10 256 x T/4
-    (FR-Head's tap points, by analogy with CTR-GCN).
+    (FR-Head's tap points, by analogy with CTR-GCN). ``'final'`` is the
+    backbone's output before pooling.
 
     Also adds ``frozen_stages`` (``-1`` none, ``0`` the data BN, ``i`` the
     data BN and the first ``i`` modules of ``self.gcn``) and ``norm_eval``.
@@ -39,7 +40,7 @@ class BlockTapMixin(FreezeMixin, TapMixin):
             f'block{first + i}': i
             for i in range(len(self.gcn))
         }
-        self.available_taps = tuple(self._tap_index)
+        self.available_taps = tuple(self._tap_index) + ('final', )
         self.set_taps(out_taps)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
@@ -49,7 +50,7 @@ class BlockTapMixin(FreezeMixin, TapMixin):
         # the parent's channel/stride schedule, recomputed from its config
         num_joints = self.graph.A.shape[-1]
         table, strides, inflate = {}, (), 0
-        for name in self.available_taps:
+        for name in self.available_taps[:-1]:
             i = int(name[5:])
             if i > 1 and i in self.inflate_stages:
                 inflate += 1
@@ -59,6 +60,7 @@ class BlockTapMixin(FreezeMixin, TapMixin):
             ratio = getattr(self, 'ch_ratio', 2)
             channels = int(self.base_channels * ratio**inflate + 1e-6)
             table[name] = TapInfo(channels, strides, 'NMCTV', num_joints)
+        table['final'] = table[name]
         return table
 
     def _stage_modules(self) -> list:
@@ -94,13 +96,15 @@ class BlockTapMixin(FreezeMixin, TapMixin):
 
         handles = [
             self.gcn[self._tap_index[name]].register_forward_hook(
-                recorder(name)) for name in taps
+                recorder(name)) for name in taps if name != 'final'
         ]
         try:
             feats = super().forward(x)
         finally:
             for handle in handles:
                 handle.remove()
+        if 'final' in taps:
+            out['final'] = feats
         return feats, out
 
 
