@@ -249,3 +249,29 @@ def test_runner_trains_a_tiny_infogcn(tmp_path):
     log = open(osp.join(runner.log_dir, 'vis_data', 'scalars.json')).read()
     assert 'loss_mmd' in log and 'loss_l2z' in log
     assert 0 <= runner.test()['acc/top1'] <= 1
+
+
+@pytest.mark.parametrize('dataset,classes,persons,batch', [
+    ('nwucla', 10, 1, 16), ('ntu60_xsub', 60, 2, 128),
+    ('ntu120_xset', 120, 2, 128)])
+def test_configs_build_with_the_released_recipe(dataset, classes, persons,
+                                                batch):
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    cfg = Config.fromfile(osp.join(repo, 'configs', dataset,
+                                   'infogcn_jm.py'))
+    assert cfg.test_dataloader.dataset.stream == 'jm'
+    assert cfg.train_dataloader.batch_size == batch
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.lr, opt.weight_decay, opt.nesterov) == (0.1, 5e-4, True)
+    assert cfg.train_cfg.max_epochs == 110
+    head = cfg.model.cls_head
+    assert (head.lambda_mmd, head.lambda_l2, head.z_prior_gain,
+            head.noise_ratio) == (0.1, 1e-4, 3, 0.5)
+    model = MODELS.build(cfg.model).eval()
+    V = 20 if dataset == 'nwucla' else 25
+    with torch.no_grad():
+        scores, _ = model.extract_feat(torch.randn(1, 1, persons, 8, V, 3),
+                                       stage='head')
+    assert scores.shape == (1, classes)
