@@ -4,8 +4,8 @@ The expected values come from the released recipe, not from the configs:
 CTR-GCN's ``adjust_learning_rate`` (the rule FR-Head, SkeletonGCL and CACL
 copy) sets, at the start of 0-based epoch ``e``,
 ``lr = base * (e + 1) / W`` while ``e < W`` and
-``base * gamma ** #{s in steps : e >= s}`` afterwards (2s-AGCN, BlockGCN
-and Hyperformer use the same rule; HCN decays by 0.99 per epoch). The
+``base * gamma ** #{s in steps : e >= s}`` afterwards (2s-AGCN, BlockGCN,
+Hyperformer and InfoGCN use the same rule; HCN decays by 0.99 per epoch). The
 optimizer and the
 schedulers are built from each config with mmengine's registries and
 stepped once per epoch, as ``ParamSchedulerHook`` does after every train
@@ -44,7 +44,9 @@ def _step(base: float, warmup: int, steps: List[int],
 # 2s-AGCN config/nturgbd-*/train_joint.yaml (no warm-up; its NW-UCLA run
 # follows CTR-GCN, as CSRE trains it); BlockGCN and Hyperformer
 # config/*.yaml (Hyperformer X-View: lr 0.01, lr_decay_rate 0.025); HCN
-# params.json (Adam 1e-3, x0.99 per epoch). The demo is this project's CPU
+# params.json (Adam 1e-3, x0.99 per epoch); InfoGCN's README command and
+# args.py (no UCLA values released: the same schedule is used there). The
+# demo is this project's CPU
 # schedule (3 warm-up epochs by the same rule, steps at 8 and 11).
 CTRGCN_RECIPE = {
     **{d: _step(0.1, 5, [35, 55]) for d in NTU},
@@ -64,6 +66,7 @@ RECIPES: Dict[str, Dict[str, Tuple]] = {
         'nwucla': _step(0.025, 5, [110, 120]),
     },
     'hcn': {d: ('exp', 1e-3, 0.99) for d in NTU + ('nwucla', )},
+    'infogcn': {d: _step(0.1, 5, [90, 100]) for d in NTU + ('nwucla', )},
 }
 
 
