@@ -1,9 +1,10 @@
 from .base_aux_head import BaseAuxHead
+from .csre_head import STFD, CSREHead
 from .frhead import FRHead, FRStage
 from .graph_contrast_head import GraphContrastHead, GraphProjection
 from .infogcn_head import InfoGCNHead
 
 __all__ = [
-    'BaseAuxHead', 'FRHead', 'FRStage', 'GraphContrastHead', 'GraphProjection',
-    'InfoGCNHead'
+    'BaseAuxHead', 'CSREHead', 'STFD', 'FRHead', 'FRStage',
+    'GraphContrastHead', 'GraphProjection', 'InfoGCNHead'
 ]

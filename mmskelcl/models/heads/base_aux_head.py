@@ -70,8 +70,9 @@ class BaseAuxHead(BaseModule, metaclass=ABCMeta):
             labels (Tensor): Ground-truth labels ``(B,)``.
             sample_idx (Tensor, optional): Dataset indices ``(B,)`` of the
                 samples (``None`` unless some head ``needs_sample_idx``).
-            **kwargs: ``feats`` (the backbone's output ``(N, M, C, T, V)``)
-                and ``data_samples``.
+            **kwargs: ``feats`` (the backbone's output ``(N, M, C, T, V)``),
+                ``inputs`` (the clips ``(N, M, T, V, C)``) and
+                ``data_samples``.
 
         Returns:
             dict[str, Tensor]: Named losses (names start with ``loss``).

@@ -12,7 +12,7 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-POS_STRATEGIES = ('hard', 'easy', 'random')
+POS_STRATEGIES = ('hard', 'easy', 'random', 'random+hard')
 NEG_STRATEGIES = ('R', 'H', 'CA', 'R+H', 'R+CA')
 MIN_POS_POLICIES = ('skip', 'use_available', 'sample_with_replacement')
 MIN_NEG_POLICIES = ('skip', 'use_available')
@@ -58,7 +58,10 @@ class ContrastiveSampler(BaseModule):
         num_pos (int): ``N_+`` positives per anchor (128).
         num_neg (int): ``N_c`` negatives per set (512).
         pos_strategy (str): ``'hard'`` (lowest similarity, SkeletonGCL
-            code), ``'easy'`` (highest) or ``'random'``.
+            code), ``'easy'`` (highest), ``'random'`` or ``'random+hard'``
+            (the ``N_+`` hardest plus ``N_+`` drawn uniformly from the
+            remaining positives, each crossed with every negative set:
+            CSRE Table 6's "R+H" positives).
         neg_strategy (str): ``'R'``, ``'H'``, ``'CA'``, ``'R+H'`` or
             ``'R+CA'`` (CACL's method).
         mix_mode (str): For ``R+H``/``R+CA``: ``'rows'`` (two negative sets,
@@ -155,11 +158,23 @@ class ContrastiveSampler(BaseModule):
         return SampledPairs(pos_idx, pos_mask, neg_sets, eligible)
 
     def _positives(self, sim, pos_ok):
+        if self.pos_strategy == 'random+hard':
+            idx_h, mask_h = masked_topk(sim, pos_ok, self.num_pos, False)
+            rest = pos_ok.clone()
+            rest.scatter_(1, idx_h, False)
+            idx_r, mask_r = masked_topk(torch.rand_like(sim), rest,
+                                        self.num_pos, True)
+            idx, mask = torch.cat([idx_h, idx_r], 1), torch.cat(
+                [mask_h, mask_r], 1)
+            return self._refill(idx, mask)
         if self.pos_strategy == 'random':
             key, largest = torch.rand_like(sim), True
         else:
             key, largest = sim, self.pos_strategy == 'easy'
         idx, mask = masked_topk(key, pos_ok, self.num_pos, largest)
+        return self._refill(idx, mask)
+
+    def _refill(self, idx, mask):
         if self.min_pos_policy == 'sample_with_replacement':
             count = mask.sum(1, keepdim=True)
             draw = (torch.rand(idx.shape, device=idx.device) *

@@ -17,7 +17,8 @@ class AuxRecognizerGCN(RecognizerGCN):
 
     At training time the backbone returns the taps the auxiliary heads ask
     for; each head gets ``(taps, logits, labels, sample_idx, feats=,
-    data_samples=)`` and returns named losses, logged next to ``loss_cls``.
+    inputs=, data_samples=)`` and returns named losses, logged next to
+    ``loss_cls``.
     At test time the auxiliary heads are skipped and no tap is computed, so
     the model is exactly the plain ``RecognizerGCN`` with the same weights.
 
@@ -136,6 +137,7 @@ class AuxRecognizerGCN(RecognizerGCN):
                 labels=labels,
                 sample_idx=sample_idx,
                 feats=feats,
+                inputs=inputs[:, 0],
                 data_samples=data_samples)
             clash = set(aux) & set(losses)
             if clash:
