@@ -44,3 +44,21 @@ frhead_stages = dict(
 frhead_v0 = dict(type='FRHead', stages=frhead_stages, loss_weight=0.1,
                  cfr=dict(version='V0'))
 frhead_v1 = dict(frhead_v0, cfr=dict(version='V1'))
+
+# CSRE (Pattern Recognition 2025): STFD on the encoder's final map (r 8,
+# D 256, mean over persons incl. zero-padded ones), a spatial and a
+# temporal bank (one slot per training sample, written before the loss),
+# 128 hard positives, 512 hard + 512 random negatives in separate row sets,
+# anchors short of them skipped, tau 0.8, lambda 0.5 each (the released
+# code's CE + (L_s + L_t) / 2; the paper's Eq. 10 uses 1). Switches
+# (model.aux_heads.csre.KEY=VALUE):
+#   branches="['spatial']" | "['temporal']" | "['global']" |
+#     "['spatial','temporal','global']"   (Table 5)
+#   sampler.pos_strategy=hard|random|random+hard
+#   sampler.neg_strategy=R|H|R+H (Table 6)   sampler.num_pos=128
+#   sampler.num_neg=512   sampler.min_pos_policy=use_available (relaxed)
+#   loss.temperature=0.5|0.8|1.0   loss_weights.spatial=1.0
+#   loss_weights.temporal=1.0   person_mean=valid   reduction=8
+#   feat_dim=256   bank.mode=fifo bank.size=16384 (the paper's suggested
+#   FIFO capacity)
+csre = dict(type='CSREHead')

@@ -1,0 +1,9 @@
+# CSRE on Hyperformer, ntu120_xsub: hyperformer_bm.py plus the training-only
+# CSRE head and nothing else (switches:
+# configs/_base_/models/aux_heads.py); checkpoints load into hyperformer_bm.py.
+_base_ = ['./hyperformer_bm.py', '../_base_/models/aux_heads.py']
+model = dict(
+    type='AuxRecognizerGCN',
+    num_frames={{_base_.clip_len}},
+    aux_heads=dict(csre={{_base_.csre}}))
+custom_hooks = [dict(type='MemoryBankHook')]

@@ -1,0 +1,9 @@
+# CSRE on InfoGCN, ntu60_xview: infogcn_j.py plus the training-only
+# CSRE head and nothing else (switches:
+# configs/_base_/models/aux_heads.py); checkpoints load into infogcn_j.py.
+_base_ = ['./infogcn_j.py', '../_base_/models/aux_heads.py']
+model = dict(
+    type='AuxRecognizerGCN',
+    num_frames={{_base_.clip_len}},
+    aux_heads=dict(csre={{_base_.csre}}))
+custom_hooks = [dict(type='MemoryBankHook')]
