@@ -15,8 +15,9 @@ Fuse score files written earlier (this tool's dumps or MMAction2
     python tools/test.py --fuse j.pkl b.pkl --weights 1 1
 
 ``--weights`` takes one number per stream or a preset name
-(``mmskelcl.evaluation.WEIGHT_PRESETS``: ctrgcn, pyskl, frhead_*; stream
-order joint, bone, joint-motion, bone-motion); default: equal weights.
+(``mmskelcl.evaluation.WEIGHT_PRESETS``: ctrgcn, pyskl, frhead_*, csre_*;
+stream order joint, bone, joint-motion, bone-motion; ``csre_ntu_2s`` /
+``csre_nwucla_2s`` fuse joint + bone); default: equal weights.
 Put the options after the positional config/checkpoint pairs.
 
 Before any stream runs, every config, annotation file and checkpoint is

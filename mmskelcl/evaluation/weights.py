@@ -6,7 +6,8 @@ import numpy as np
 #: Named weight sets; stream order is (joint, bone, joint-motion,
 #: bone-motion). ``ctrgcn`` is CTR-GCN's ``ensemble.py``; ``pyskl`` is the
 #: 2:2:1:1 of the PySKL / MMAction2 model zoos; ``frhead_*`` are the
-#: per-benchmark sets of FR-Head's ``ensemble.py``. All are fixed a priori:
+#: per-benchmark sets of FR-Head's ``ensemble.py``; ``csre_*`` CSRE's
+#: nominal alphas (``_2s``: joint + bone only). All are fixed a priori:
 #: never choose weights by searching on the test set.
 WEIGHT_PRESETS: Dict[str, Tuple[float, ...]] = {
     'ctrgcn': (0.6, 0.6, 0.4, 0.4),
@@ -16,6 +17,13 @@ WEIGHT_PRESETS: Dict[str, Tuple[float, ...]] = {
     'frhead_nwucla': (0.6, 0.6, 0.4, 0.4),
     'frhead_ntu120_xsub': (0.6, 0.75, 0.3, 0.15),
     'frhead_ntu120_xset': (0.6, 0.75, 0.3, 0.15),
+    # CSRE's ensemble.py nominal alphas (dead there: its skopt search on
+    # the test set overrides them; never reproduced here). ``_2s`` = J + B:
+    # the first two alphas (our choice; the script only searches 2S).
+    'csre_ntu': (0.6, 0.7, 0.35, 0.2),
+    'csre_ntu_2s': (0.6, 0.7),
+    'csre_nwucla': (0.7, 0.5, 0.6, 0.2),
+    'csre_nwucla_2s': (0.7, 0.5),
 }
 
 #: Order of the streams the presets refer to.

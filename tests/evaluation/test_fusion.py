@@ -244,3 +244,22 @@ def test_mixed_score_kinds_warn():
     b.meta['average_clips'] = 'score'
     with pytest.warns(UserWarning, match='average_clips'):
         fuse_streams([j, b])
+
+
+def test_csre_presets_fuse_two_and_four_streams():
+    """CSRE's nominal alphas (NTU / NW-UCLA), 4S and their J + B 2S."""
+    assert resolve_weights('csre_ntu', 4) == (0.6, 0.7, 0.35, 0.2)
+    assert resolve_weights('csre_nwucla', 4) == (0.7, 0.5, 0.6, 0.2)
+    assert resolve_weights('csre_ntu_2s', 2) == (0.6, 0.7)
+    assert resolve_weights('csre_nwucla_2s', 2) == (0.7, 0.5)
+    with pytest.raises(ValueError, match="preset 'csre_ntu'.*2 streams"):
+        resolve_weights('csre_ntu', 2)
+    # 0.7 * J + 0.5 * B by hand: a (.56+.05, .14+.45) -> 0;
+    # b (.42+.1, .28+.4) -> 1; c (.14+.3, .56+.2) -> 1: all right (with
+    # equal weights a would be 0.9 vs 1.1 -> wrong)
+    result = fuse_streams(_streams(), weights='csre_nwucla_2s')
+    assert_allclose(result.fused, [[0.61, 0.59], [0.52, 0.68],
+                                   [0.44, 0.76]])
+    assert result.metrics['fused']['top1'] == pytest.approx(1.0)
+    assert fuse_streams(_streams()).metrics['fused']['top1'] == \
+        pytest.approx(2 / 3)
