@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -q
 
-.PHONY: install install-tests demo test wheel-smoke clean
+.PHONY: install install-tests demo demo-csre test test-dist wheel-smoke clean
 
 $(VENV)/.stamp-install: setup.py
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
@@ -30,8 +30,19 @@ install-tests: $(VENV)/.stamp-tests
 demo: install
 	$(PY) tools/run_demo.py
 
+# CTR-GCN against CTR-GCN w/ CSRE (same seed, same initial weights) on the
+# same demo set, four streams each, and their fused table.
+demo-csre: install
+	$(PY) tools/run_demo.py --methods ctrgcn csre_ctrgcn \
+		--work-dir work_dirs/demo_csre
+
 test: install-tests
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Two-process CPU training through torchrun + tools/train.py --launcher
+# pytorch (gloo); about 100 CPU-seconds, so not part of `make test`.
+test-dist: install-tests
+	MMSKELCL_TORCHRUN=1 $(PY) -m pytest tests/engine/test_torchrun_cpu.py $(PYTEST_ARGS)
 
 # Build the wheel, install it in a fresh venv and import every registered
 # module from it (the MMAction2 DRN defect shipped because nobody did this).

@@ -1,6 +1,8 @@
 """The demo behind ``make demo``: generate the bundled demo set, train the
 four streams of the plain CTR-GCN baseline and of CACL briefly, test each
 checkpoint, print each method's ensemble table and a side-by-side summary.
+``make demo-csre`` runs it with ``--methods ctrgcn csre_ctrgcn`` (CTR-GCN
+against CTR-GCN w/ CSRE; same seed, so the same initial encoder weights).
 
     python tools/run_demo.py [--methods ctrgcn cacl_ctrgcn]
                              [--streams j b jm bm] [--weights 2 2 1 1]
