@@ -1,2 +1,2 @@
 from . import (backbones, heads, layers, losses, memory,  # noqa: F401
-               recognizers, utils)
+               necks, recognizers, selfsup, utils)
