@@ -1,5 +1,7 @@
 """Skeleton transforms, registered in ``mmaction.registry.TRANSFORMS``."""
 from .augment import RandomBoneScale, RandomRotation, RandomViewTransform
+from .contrastive import (AlignShoulders, CenterJointPerFrame,
+                          ContrastiveViews, RandomShear, TemporalMirrorCrop)
 from .features import GenStreamFeat, LayoutJointToBone, LayoutToMotion
 from .normalize import CenterJoint, MinMaxNormalize
 from .temporal import CropResizeFrames, RandomSortedSampleFrames
@@ -8,5 +10,6 @@ __all__ = [
     'RandomRotation', 'RandomBoneScale', 'RandomViewTransform',
     'CenterJoint', 'MinMaxNormalize', 'CropResizeFrames',
     'RandomSortedSampleFrames', 'GenStreamFeat', 'LayoutJointToBone',
-    'LayoutToMotion'
+    'LayoutToMotion', 'AlignShoulders', 'CenterJointPerFrame',
+    'ContrastiveViews', 'RandomShear', 'TemporalMirrorCrop'
 ]
