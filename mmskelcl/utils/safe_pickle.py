@@ -9,8 +9,9 @@ exactly that:
 * every global resolves to a vetted stand-in (never the real ``numpy.ndarray``
   or ``numpy.dtype``, which a file could call with a forged buffer);
 * numpy dtypes are rebuilt from a fixed recipe and only numeric or boolean
-  ones are accepted (object, void, structured and sub-array dtypes, and
-  dtype states that set flags or fields, are refused);
+  ones (and, in data pickles, fixed-width strings) are accepted (object,
+  void, structured and sub-array dtypes, and dtype states that set flags
+  or fields, are refused);
 * tensors are rebuilt with a nested ``weights_only`` load, never torch's
   default ``torch.load(weights_only=False)``.
 
@@ -20,6 +21,7 @@ content can be opened with ``allow_unsafe=True`` or the environment variable
 ``MMSKELCL_UNSAFE_PICKLE=1``.
 """
 import _compat_pickle
+import contextvars
 import io
 import math
 import os
@@ -30,6 +32,9 @@ import numpy as np
 
 UNSAFE_ENV = 'MMSKELCL_UNSAFE_PICKLE'
 NUMERIC_KINDS = 'biufc'  # bool, signed, unsigned, float, complex
+# data pickles may also hold fixed-width strings (no pointers inside)
+DATA_KINDS = NUMERIC_KINDS + 'SU'
+_KINDS = contextvars.ContextVar('mmskelcl_dtype_kinds', default=NUMERIC_KINDS)
 try:  # numpy >= 2
     from numpy._core import multiarray as _multiarray
 except ImportError:  # pragma: no cover - numpy 1.x
@@ -50,23 +55,25 @@ def numeric_dtype(spec: Any) -> np.dtype:
     """``np.dtype(spec)`` if it is a plain numeric or boolean dtype."""
     if isinstance(spec, DTypeRecipe):
         return spec.final()  # validated when it was made
-    if type(spec) is str and spec in _CHECKED:
-        return _CHECKED[spec]
+    kinds = _KINDS.get()
+    if type(spec) is str and (spec, kinds) in _CHECKED:
+        return _CHECKED[spec, kinds]
     if type(spec) is not str or len(spec) > 16:
         raise pickle.UnpicklingError(f'refused numpy dtype spec {spec!r}')
     try:
         dt = np.dtype(spec)
     except TypeError as e:
         raise pickle.UnpicklingError(f'bad numpy dtype {spec!r}: {e}') from e
-    if (dt.kind not in NUMERIC_KINDS or dt.fields is not None
+    if (dt.kind not in kinds or dt.fields is not None
             or dt.subdtype is not None or dt.hasobject or dt.metadata):
         raise pickle.UnpicklingError(
-            f'refused numpy dtype {dt!r}: only numeric and boolean dtypes')
-    _CHECKED[spec] = dt
+            f'refused numpy dtype {dt!r}: only numeric and boolean dtypes'
+            + (' (and strings)' if 'U' in kinds else ''))
+    _CHECKED[spec, kinds] = dt
     return dt
 
 
-_CHECKED: Dict[str, np.dtype] = {}
+_CHECKED: Dict[tuple, np.dtype] = {}
 
 
 class DTypeRecipe(Pending):
@@ -80,10 +87,12 @@ class DTypeRecipe(Pending):
         self._dtype = numeric_dtype(spec)
 
     def __setstate__(self, state: Any) -> None:
+        dt = self._dtype
         ok = (isinstance(state, tuple) and len(state) in (8, 9)
               and state[0] in (3, 4) and state[1] in ('<', '>', '|', '=')
               and state[2:5] == (None, None, None)
-              and state[5:8] in ((-1, -1, 0), (-1, -1, self._dtype.flags))
+              and state[5:8] in ((-1, -1, 0), (-1, -1, dt.flags),
+                                 (dt.itemsize, dt.alignment, dt.flags))
               and (len(state) == 8 or state[8] is None))
         if not ok:
             raise pickle.UnpicklingError(
@@ -303,6 +312,7 @@ def safe_load(path: str, allow_unsafe: Optional[bool] = None) -> Any:
     with open(path, 'rb') as f:
         if unsafe_allowed(allow_unsafe):
             return pickle.load(f)
+        token = _KINDS.set(DATA_KINDS)
         try:
             return resolve(SafeUnpickler(f).load())
         except pickle.UnpicklingError as e:
@@ -310,3 +320,5 @@ def safe_load(path: str, allow_unsafe: Optional[bool] = None) -> Any:
                 f'{path}: {e}. Only containers, numeric numpy arrays and '
                 'tensors are loaded; if you trust this file, set '
                 f'{UNSAFE_ENV}=1 to load it with plain pickle') from e
+        finally:
+            _KINDS.reset(token)

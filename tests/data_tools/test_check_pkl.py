@@ -77,7 +77,7 @@ BROKEN = {
                     'keypoint_score', 'does not match'),
     'integer dtype': (_set('keypoint', np.ones((2, 6, 17, 2), np.int64)),
                       'keypoint', 'floating-point dtype'),
-    'object dtype': (_set('keypoint', np.full((2, 6, 17, 2), None)),
+    'string dtype': (_set('keypoint', np.full((2, 6, 17, 2), 'a')),
                      'keypoint', 'numeric dtype'),
     'NaN': (_poke('keypoint', np.nan), 'keypoint', '1 NaN/inf'),
     'inf score': (_poke('keypoint_score', np.inf), 'keypoint_score',
@@ -180,3 +180,14 @@ def test_exit_codes(write, tmp_path, capsys):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "(frame_dir='s0'): field 'label': must be an integer, got 'walk'" \
         in proc.stdout
+
+
+def test_object_arrays_are_refused_at_load(write, capsys):
+    """Object arrays never reach the checks: the safe loader refuses them
+    (they can hold arbitrary objects; issue 16)."""
+    data = _good(joints=17, channels=2, score=True)
+    _set('keypoint', np.full((2, 6, 17, 2), None))(data)
+    path = write(data)
+    assert check_pkl.main([path]) == 2
+    out = capsys.readouterr().out
+    assert path in out and "refused numpy dtype dtype('O')" in out, out
