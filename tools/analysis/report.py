@@ -12,7 +12,11 @@ the checkpoint was chosen. ``--compare`` puts a second model beside it
 (SCORES is A, e.g. the baseline; OTHER is B, e.g. the method) with the
 per-class differences. ``--out-dir`` writes ``confusion.png`` (and
 ``confusion_B.png``), ``event.png`` / ``set.png``, ``class_diff.png`` and
-``report.json``.
+``report.json``. ``--difficulty`` adds CSRE's Table 7, the accuracy by
+difficulty level (Hard < 80 %, Medium 80-90 %, Easy > 90 % per-class
+accuracy; with ``--compare`` both models on A's levels, ``--difficulty own``
+each on its own; see :mod:`mmskelcl.analysis.difficulty`) and, with
+``--out-dir``, ``difficulty.json``.
 """
 import argparse
 import json
@@ -32,6 +36,9 @@ from mmskelcl.analysis import (align_for_comparison, build_report,
                                format_report, load_label_map, load_scores,
                                parse_gym_categories, report_to_dict)
 from mmskelcl.analysis import plots
+from mmskelcl.analysis.difficulty import (difficulty_table,
+                                          difficulty_to_dict,
+                                          format_difficulty)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -55,6 +62,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--max-classes', type=int, default=None,
                    help='list only this many classes (worst, or largest '
                    'changes with --compare)')
+    p.add_argument('--difficulty', nargs='?', const='first',
+                   choices=['first', 'own'],
+                   help="accuracy by difficulty level (CSRE Table 7); "
+                   "levels from A's per-class accuracy ('first', default) "
+                   "or each model's own ('own')")
     p.add_argument('--out-dir', help='write the PNGs and report.json here')
     return p.parse_args(argv)
 
@@ -84,8 +96,18 @@ def main(argv: Optional[List[str]] = None) -> None:
                             args.max_classes), end='\n\n')
     if args.compare:
         print(format_comparison(*reports, max_classes=args.max_classes))
+    levels = None
+    if args.difficulty:
+        levels = difficulty_table(reports, args.difficulty)
+        print('\n' + format_difficulty(levels, args.difficulty))
     if args.out_dir:
         written = _write_outputs(reports, args.out_dir)
+        if levels is not None:
+            path = osp.join(args.out_dir, 'difficulty.json')
+            with open(path, 'w', encoding='utf-8') as f:
+                json.dump(difficulty_to_dict(levels, args.difficulty), f,
+                          indent=1)
+            written.append(path)
         print('\nwritten: ' + ', '.join(written))
 
 
