@@ -8,6 +8,10 @@ One panel per config/checkpoint pair (two pairs give the baseline-against-
 method figure, as CACL's Fig. 3). The feature of a sample is the input of
 the classifier (backbone output pooled over time, joints, persons and test
 clips); each panel is its own t-SNE (scikit-learn, standardised features).
+``--feature csre.spatial`` (or ``csre.temporal``, ``csre.global``) plots a
+training-only head's feature instead (CSRE's s and t, Fig. 6): give the
+CSRE training config and its checkpoint (see
+:mod:`mmskelcl.analysis.head_features`).
 """
 import argparse
 import os.path as osp
@@ -23,6 +27,7 @@ except ImportError:  # not installed: run from a source checkout
 from mmengine.config import DictAction
 
 from mmskelcl.analysis.features import checkpoint_features, run_tsne
+from mmskelcl.analysis.head_features import checkpoint_head_features
 from mmskelcl.analysis.plots import plot_embeddings
 from mmskelcl.apis.inference import class_names_of
 
@@ -41,6 +46,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='use the first N samples of the split')
     p.add_argument('--perplexity', type=float, default=30.0)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--feature', default='pooled',
+                   help="'pooled' (classifier input) or an auxiliary "
+                   "head's feature <head>.<branch>, e.g. csre.spatial, "
+                   'csre.temporal (needs the training config)')
     p.add_argument('--titles', nargs='+', help='one title per panel')
     p.add_argument('--label-map', help='class names, one per line')
     p.add_argument('--device', default='cpu')
@@ -60,9 +69,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     panels, names, k = [], None, None
     for i in range(0, len(args.pairs), 2):
         config, ckpt = args.pairs[i:i + 2]
-        feats, labels, _, model = checkpoint_features(
-            config, ckpt, args.split, args.max_samples, args.device,
-            args.cfg_options)
+        if args.feature == 'pooled':
+            feats, labels, _, model = checkpoint_features(
+                config, ckpt, args.split, args.max_samples, args.device,
+                args.cfg_options)
+        else:
+            feats, labels, _, model = checkpoint_head_features(
+                config, ckpt, args.feature, args.split, args.max_samples,
+                args.device, args.cfg_options)
         xy = run_tsne(feats, args.perplexity, args.seed)
         title = args.titles[i // 2] if args.titles else \
             osp.splitext(osp.basename(ckpt))[0]
