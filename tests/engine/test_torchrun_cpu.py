@@ -136,6 +136,11 @@ def _tiny_cfg(method: str, ann_file: str, work_dir: str, dump_dir: str,
         cfg.train_dataloader.sampler.shuffle = False
         # frozen BN does not re-normalise as the weights move: small steps
         cfg.optim_wrapper.optimizer.lr = 0.002
+        # a zero classifier predicts class 0 for every clip at the first
+        # step, so FR-Head has true positives (prototype updates) to
+        # compare, whatever the random initialisation predicts
+        cfg.model.cls_head.init_cfg = dict(type='Constant', layer='Linear',
+                                           val=0.)
         for step in cfg.train_dataloader.dataset.pipeline:
             if step['type'] == 'UniformSampleFrames':
                 step['test_mode'] = True  # fixed frames, no RNG
