@@ -3,6 +3,8 @@
 Usage::
 
     python tools/benchmark.py --bank-loss [--device cpu|cuda]
+    python tools/benchmark.py --csre-overhead ntu60_xsub [--encoders
+        ctrgcn agcn ...] [--batch-size N] [--iters N] [--warmup N]
     python tools/benchmark.py CONFIG [--batch-size N] [--iters N]
         [--warmup N] [--device cpu|cuda] [--cfg-options KEY=VAL ...]
         [--baseline CONFIG [--baseline-cfg-options KEY=VAL ...]]
@@ -21,6 +23,12 @@ backward, B=64, 256-d) against the per-sample reference implementation
 kept in ``tests/cacl/reference_gcl.py``, for a 40,091-entry bank with 60
 classes (NTU60 X-Sub) and a 20,484-entry bank with 99 classes (FineGym99),
 and prints the speed-ups.
+
+``--csre-overhead DATASET`` benchmarks every encoder's CSRE config against
+its baseline config (joint stream) in one run, CSRE banks of the dataset's
+training-set size, and prints CSRE / plain ratios of step time, peak
+memory, parameters and inference (CSRE's Table 8; see
+:mod:`mmskelcl.utils.benchmark.csre`).
 """
 import argparse
 import json
@@ -50,6 +58,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bank-loss', action='store_true',
                         help='benchmark the bank loss against the '
                         'per-sample reference instead of a config')
+    parser.add_argument('--csre-overhead', metavar='DATASET',
+                        help='CSRE vs plain encoder, every encoder of '
+                        '--encoders, on configs/DATASET (e.g. ntu60_xsub)')
+    parser.add_argument('--encoders', nargs='+', default=None,
+                        help='encoders of --csre-overhead (default: all)')
     parser.add_argument('--bank-size', type=int, default=20484,
                         help='entries of every memory bank of the model')
     parser.add_argument(
@@ -124,6 +137,21 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if args.bank_loss:
         print(json.dumps(bank_loss(args.device or 'cpu')), flush=True)
+        return
+    if args.csre_overhead:
+        from mmskelcl.utils.benchmark.csre import (ENCODERS, TRAIN_SIZES,
+                                                   csre_overhead, csre_pairs,
+                                                   format_csre_overhead)
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        pairs = csre_pairs(args.csre_overhead, args.encoders or ENCODERS,
+                           config_root=os.path.join(repo, 'configs'))
+        rows = csre_overhead(
+            pairs, TRAIN_SIZES.get(args.csre_overhead, args.bank_size),
+            batch_size=args.batch_size, iters=args.iters,
+            warmup=args.warmup, device=args.device,
+            measure_memory=not args.no_memory, seed=args.seed)
+        print(format_csre_overhead(rows), file=sys.stderr, flush=True)
+        print(json.dumps(rows), flush=True)
         return
     if args.config is None:
         raise SystemExit('a CONFIG (or --bank-loss) is required')
