@@ -62,6 +62,7 @@ def inference_model_cfg(model_cfg: Mapping) -> ConfigDict:
     if getattr(model_type, '__name__', model_type) in AUX_RECOGNIZERS:
         cfg['type'] = 'RecognizerGCN'
         cfg.pop('aux_heads', None)
+        cfg.pop('num_frames', None)  # sizes the heads only (CSRE configs)
     backbone = cfg.get('backbone')
     if isinstance(backbone, Mapping) and backbone.get('pretrained'):
         backbone['pretrained'] = None
