@@ -1,5 +1,5 @@
 _base_ = ['./_base_infogcn.py']
 stream = 'jm'
-train_dataloader = dict(dataset=dict(stream=stream))
+train_dataloader = dict(dataset=dict(dataset=dict(stream=stream)))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = dict(dataset=dict(stream=stream))
