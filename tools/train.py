@@ -5,6 +5,11 @@ The flags are MMAction2's (``--work-dir``, ``--resume``, ``--amp``,
 ``work_dirs/<config folder>/<config name>`` so the same stream name in two
 dataset folders does not collide.
 
+``--amp`` trains under autocast: float16 with mmengine's
+``AmpOptimWrapper`` (dynamic loss scale) where CUDA is available, bfloat16
+with ``BF16AmpOptimWrapper`` (no loss scale, also on the CPU) otherwise;
+``--amp-dtype`` chooses explicitly.
+
 Inputs are checked before the Runner starts (config, annotation files,
 ``load_from`` / ``--resume`` checkpoint, dataset vs head class counts): a
 problem is printed alone, the exit status is 1 and no work dir is made.
@@ -36,6 +41,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         'checkpoint in the work dir')
     p.add_argument('--amp', action='store_true',
                    help='automatic mixed precision training')
+    p.add_argument(
+        '--amp-dtype', choices=['float16', 'bfloat16'], default=None,
+        help='autocast dtype of --amp: float16 (AmpOptimWrapper, dynamic '
+        'loss scale) or bfloat16 (BF16AmpOptimWrapper, no loss scale). '
+        'Default: float16 with CUDA, bfloat16 without (CPU)')
     p.add_argument('--no-validate', action='store_true',
                    help='do not evaluate during training')
     p.add_argument('--auto-scale-lr', action='store_true',
@@ -71,6 +81,22 @@ def default_work_dir(config: str) -> str:
                     osp.splitext(osp.basename(config))[0])
 
 
+def amp_wrapper_cfg(dtype=None) -> dict:
+    """Optim wrapper keys of ``--amp``: float16 goes through mmengine's
+    ``AmpOptimWrapper`` (dynamic loss scale, needs an accelerator);
+    bfloat16 through ``BF16AmpOptimWrapper`` (no loss scale, any device).
+    ``dtype=None``: float16 when CUDA is available, else bfloat16."""
+    import torch
+    if dtype is None:
+        dtype = 'float16' if torch.cuda.is_available() else 'bfloat16'
+    if dtype == 'bfloat16':
+        return dict(type='BF16AmpOptimWrapper', dtype='bfloat16')
+    if not torch.cuda.is_available():
+        sys.exit('error: --amp-dtype float16 needs a GPU; use '
+                 '--amp-dtype bfloat16 on the CPU')
+    return dict(type='AmpOptimWrapper', dtype='float16')
+
+
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line flags to the config."""
     if args.no_validate:
@@ -82,9 +108,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = default_work_dir(args.config)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                           'BF16AmpOptimWrapper'):
             raise ValueError(f'--amp does not support optim wrapper {wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.update(amp_wrapper_cfg(args.amp_dtype))
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None

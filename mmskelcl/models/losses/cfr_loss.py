@@ -226,6 +226,11 @@ class CFRLoss(BaseModule):
         Returns:
             torch.Tensor: The scalar loss (unweighted).
         """
+        if torch.is_autocast_enabled(x.device.type):
+            # prototypes are an EMA and the scores cosines / tau: float32
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                return self.forward(x.float(), logits.float(), labels,
+                                    masks, active)
         logits = logits.detach()
         feats = self.cl_fc(x)
         if masks is None:

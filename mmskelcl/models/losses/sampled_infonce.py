@@ -45,9 +45,12 @@ class SampledInfoNCELoss(BaseModule):
             Tensor: Scalar loss (0, still attached to the graph, when no row
             is valid, e.g. while the bank fills).
         """
-        return self._rows_loss(
-            sim.gather(1, pairs.pos_idx),
-            [sim.gather(1, idx) for idx, _ in pairs.neg_sets], pairs)
+        # logsumexp over s / tau in at least float32 (AMP gives bf16/fp16)
+        sim = sim.to(torch.promote_types(sim.dtype, torch.float32))
+        with torch.autocast(device_type=sim.device.type, enabled=False):
+            return self._rows_loss(
+                sim.gather(1, pairs.pos_idx),
+                [sim.gather(1, idx) for idx, _ in pairs.neg_sets], pairs)
 
     def _rows_loss(self, pos: torch.Tensor, negs: list,
                    pairs: SampledPairs) -> torch.Tensor:

@@ -97,7 +97,11 @@ class BankContrast(BaseModule):
             bank_feats = bank_feats.clone()
         # one matmul serves the selection (detached inside the sampler) and
         # the loss (gathers the selected entries, gradient to the anchors)
-        sim = z @ bank_feats.t()
+        # in float32 outside autocast: a bf16/fp16 similarity keeps ~3
+        # digits, too coarse for the selection and for InfoNCE on s / tau
+        dtype = torch.promote_types(z.dtype, torch.float32)
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            sim = z.to(dtype) @ bank_feats.to(dtype).t()
         pairs = self.sampler(sim, labels, self.bank.labels, self.bank.valid,
                              self_slots=own_slots)
         value = self.loss_fn(sim, pairs)
