@@ -164,7 +164,8 @@ def test_official_init_switch_keeps_tcn_bn_weights_at_one():
 
 
 def _classifier(init_cfg_type=None):
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
     cfg = Config.fromfile(osp.join(root, 'configs', '_base_', 'models',
                                    'ctrgcn.py'))
     if init_cfg_type:

@@ -9,7 +9,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-from ._cacl_helpers import (RANK_INDICES, RANK_ROWS, dist_worker, rank_batch)
+from bank_helpers import (RANK_INDICES, RANK_ROWS, dist_worker, rank_batch)
 
 WORLD = 2
 

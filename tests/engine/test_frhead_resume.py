@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 from mmskelcl.models.losses import CFRLoss
 
-from ._frhead_helpers import runner_cfg, write_pickle
+from frhead_helpers import runner_cfg, write_pickle
 
 STATE = ('prototypes', 'proto_updates')
 # 2 stages x 2 branches, each a CFRLoss with its own prototypes

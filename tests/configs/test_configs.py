@@ -10,7 +10,7 @@ from mmengine.config import Config
 
 from mmskelcl.structures.layouts import NUM_JOINTS, resolve_layout
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATASET_DIRS = ('finegym', 'ntu60_xsub', 'ntu60_xview', 'ntu120_xsub',
                 'ntu120_xset', 'nwucla')
 STREAMS = ('j', 'b', 'jm', 'bm')

@@ -17,7 +17,7 @@ from mmengine.optim import OptimWrapper
 
 from mmskelcl.models.losses import CFRLoss
 
-from ._frhead_helpers import TINY_FRAMES, tiny_head, tiny_model
+from frhead_helpers import TINY_FRAMES, tiny_head, tiny_model
 
 
 @pytest.fixture(autouse=True)

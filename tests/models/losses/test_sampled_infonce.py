@@ -11,8 +11,8 @@ from mmskelcl.models.heads import GraphContrastHead
 from mmskelcl.models.losses import SampledInfoNCELoss
 from mmskelcl.models.memory import ContrastiveSampler, SampledPairs
 
-from ._cacl_helpers import random_bank
-from .reference_gcl import reference_bank_loss
+from bank_helpers import random_bank
+from reference_gcl import reference_bank_loss
 
 T = torch.tensor
 

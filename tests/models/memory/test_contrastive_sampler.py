@@ -1,5 +1,5 @@
 """ContrastiveSampler on hand-built banks whose answers are written out
-(see the table in ``_cacl_helpers``), plus property tests on random banks."""
+(see the table in ``bank_helpers``), plus property tests on random banks."""
 import zlib
 from collections import Counter
 
@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from mmskelcl.models.memory import ContrastiveSampler, SampledPairs
 from mmskelcl.models.memory.sampler import masked_topk
 
-from ._cacl_helpers import (BANK_LABELS, BANK_VALID, CA_CLASSES, CA_ORDER,
+from bank_helpers import (BANK_LABELS, BANK_VALID, CA_CLASSES, CA_ORDER,
                             EASY_POS, H_ORDER, HARD_POS, NEG, POS, SIM,
                             hand_bank)
 

@@ -11,7 +11,7 @@ import torch.multiprocessing as mp
 
 from mmskelcl.models.losses import CFRLoss
 
-from ._frhead_helpers import HIDDEN, IN_DIM, K, dist_worker, full_batch
+from frhead_helpers import HIDDEN, IN_DIM, K, dist_worker, full_batch
 
 WORLD = 2
 

@@ -46,7 +46,8 @@ def test_plain_forward_and_state_dict_are_mmaction2s(case):
         feat, taps = tapped(x, taps=tuple(TAP_SHAPES))
         assert torch.equal(feat, plain(x))
         assert torch.equal(tapped(x), plain(x))  # the hooks are gone
-    assert tapped.available_taps == tuple(f'block{i}' for i in range(1, 11))
+    assert tapped.available_taps == tuple(
+        f'block{i}' for i in range(1, 11)) + ('final', )
     assert set(taps) == set(TAP_SHAPES)
     for name, (c, t) in TAP_SHAPES.items():
         assert taps[name].shape == (2, 2, c, t, V), name
@@ -69,7 +70,8 @@ def test_numbering_without_a_first_block():
     """in_channels == base_channels: MMAction2 builds stages 2..10 only."""
     tapped = STGCNTaps(graph_cfg=dict(layout='coco', mode='stgcn_spatial'),
                        in_channels=8, base_channels=8)
-    assert tapped.available_taps == tuple(f'block{i}' for i in range(2, 11))
+    assert tapped.available_taps == tuple(
+        f'block{i}' for i in range(2, 11)) + ('final', )
     with pytest.raises(ValueError, match='block1'):
         tapped(torch.randn(1, 1, 8, 17, 8), taps=('block1', ))
     a = AAGCNTaps(graph_cfg=dict(layout='coco', mode='spatial'),

@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 from mmskelcl.engine import MemoryBankHook
 from mmskelcl.models.memory import MemoryBank
 
-from ._cacl_helpers import runner_cfg, write_pickle
+from bank_helpers import runner_cfg, write_pickle
 
 BANK_KEYS = ('feats', 'labels', 'valid', 'ptr')
 PREFIX = 'aux_heads.graph.contrast.bank.'

@@ -13,7 +13,7 @@ from mmengine.optim import OptimWrapper
 from mmskelcl.models.heads import FRHead
 from mmskelcl.models.losses import CFRLoss
 
-from ._frhead_helpers import TINY_FRAMES, tiny_model
+from frhead_helpers import TINY_FRAMES, tiny_model
 
 
 def _count(module):

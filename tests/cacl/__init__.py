@@ -1,1 +1,0 @@
-"""CACL tests: memory bank, sampler, loss, resume, distributed."""
