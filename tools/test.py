@@ -28,6 +28,10 @@ overrides) is refused with one line per problem and exit status 1.
 Own data: ``--ann-file PATH --num-classes K`` point every loader at PATH and
 set K on the datasets, the head and every auxiliary head.
 
+``--per-class`` adds a table of the top-1 accuracy per class (a column per
+stream and the fusion) with the class names stored in the test pickle or
+the checkpoint (``--label-map FILE`` overrides them).
+
 Outputs, as ``tools/train.py`` and MMAction2's ``test.py``: logs go to
 ``--work-dir`` (default ``work_dirs/<config folder>/<config name>``; with
 several streams ``WORK_DIR/<stream>``); score pickles are written only with
@@ -97,6 +101,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='save per-stream and fused scores with ids to this .pkl (and '
         'each stream\'s MMAction2 results pickle in its work dir)')
     parser.add_argument(
+        '--per-class',
+        action='store_true',
+        help='also print the top-1 accuracy of every class, by name')
+    parser.add_argument(
+        '--label-map',
+        metavar='FILE',
+        help='class names for --per-class, one per line (default: the '
+        'names stored in the test pickle or the checkpoint)')
+    parser.add_argument(
         '--ann-file',
         metavar='PATH',
         help='annotation pickle for every loader of every stream')
@@ -139,11 +152,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             resolve_weights(args.weights, len(args.pairs) // 2)
         except ValueError as err:
             parser.error(str(err))
+    if args.label_map is not None and not osp.isfile(args.label_map):
+        parser.error(f'--label-map: {args.label_map} does not exist')
     if args.dump is not None and not args.dump.endswith(('.pkl', '.pickle')):
         parser.error('the dump file must be a .pkl file')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def per_class_report(result, label_map: Optional[str] = None) -> str:
+    """The ``--per-class`` table of a fusion result."""
+    from mmskelcl.analysis.hierarchy import load_label_map
+    from mmskelcl.analysis.per_class import format_per_class
+    names = load_label_map(label_map) if label_map else None
+    return format_per_class(result, names)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -180,6 +203,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     if result is None:  # non-main rank
         return
     print(format_report(result), flush=True)
+    if args.per_class:
+        try:
+            print('\n' + per_class_report(result, args.label_map),
+                  flush=True)
+        except (OSError, ValueError) as err:
+            sys.exit(f'error: --per-class: {err}')
     if args.dump is not None:
         print(f'Scores saved to {args.dump}', flush=True)
 

@@ -16,7 +16,9 @@ The dumps are then aligned by id and fused with
 :func:`mmskelcl.evaluation.fuse_streams`. Before any stream runs, every
 config, annotation file and checkpoint is checked
 (:mod:`mmskelcl.utils.preflight`): a checkpoint that leaves model weights
-unset or was trained on another stream is refused.
+unset or was trained on another stream is refused. Each stream's scores
+keep the class names (``meta['classes']``) of the test pickle, else of the
+checkpoint, for ``--per-class`` and the dumps.
 """
 import inspect
 import os.path as osp
@@ -203,6 +205,8 @@ def run_stream_cfg(cfg: Config, dump_path: str, config: str,
     else:
         runner = RUNNERS.build(cfg)
     metrics = runner.test()
+    dataset_classes = getattr(runner.test_dataloader.dataset, 'metainfo',
+                              {}).get('classes')
     del runner
     if not is_main_process():
         return None
@@ -214,7 +218,28 @@ def run_stream_cfg(cfg: Config, dump_path: str, config: str,
         average_clips=head.get('average_clips', 'prob'),
         runner_metrics={k: _as_float(v)
                         for k, v in (metrics or {}).items()})
+    classes, source = stream_class_names(dataset_classes, checkpoint,
+                                         stream.num_classes, config)
+    if classes is not None:
+        stream.meta.update(classes=classes, classes_from=source)
     return stream
+
+
+def stream_class_names(dataset_classes: Any, checkpoint: str,
+                       num_classes: int,
+                       config: str) -> Tuple[Optional[List[str]], str]:
+    """Names of a tested stream's classes and where they come from: the
+    test dataset's metainfo (the pickle's ``classes``), else the
+    checkpoint's ``meta['dataset_meta']``; None when neither has one name
+    per class."""
+    from mmskelcl.analysis.per_class import (checkpoint_class_names,
+                                             fitting_names)
+    if dataset_classes is not None:
+        where = f'the test pickle of {config}'
+        return fitting_names(dataset_classes, num_classes, where), where
+    where = f'checkpoint {checkpoint}'
+    return fitting_names(checkpoint_class_names(checkpoint), num_classes,
+                         where), where
 
 
 def evaluate_stream(config: str,

@@ -8,7 +8,10 @@ SCORES.pkl: ``tools/test.py --dump`` (fused scores unless ``--stream``),
 a single-stream dump or an MMAction2 ``DumpResults`` pickle. Prints overall
 top-1 / top-5 / mean-class accuracy, per-class accuracy, the most confused
 class pairs, the accuracy per event and per set (``--hierarchy``) and how
-the checkpoint was chosen. ``--compare`` puts a second model beside it
+the checkpoint was chosen. Class names come from ``--label-map``, else
+``--hierarchy``, else the names ``tools/test.py`` stored in the dump (the
+test pickle's or the checkpoint's), else the checkpoint the dump names.
+``--compare`` puts a second model beside it
 (SCORES is A, e.g. the baseline; OTHER is B, e.g. the method) with the
 per-class differences. ``--out-dir`` writes ``confusion.png`` (and
 ``confusion_B.png``), ``event.png`` / ``set.png``, ``class_diff.png`` and
@@ -36,6 +39,7 @@ from mmskelcl.analysis import (align_for_comparison, build_report,
                                format_report, load_label_map, load_scores,
                                parse_gym_categories, report_to_dict)
 from mmskelcl.analysis import plots
+from mmskelcl.analysis.per_class import class_names_from_meta
 from mmskelcl.analysis.difficulty import (difficulty_table,
                                           difficulty_to_dict,
                                           format_difficulty)
@@ -54,7 +58,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--stream', help='stream of a multi-stream dump '
                    '(default: the fused scores)')
     p.add_argument('--label-map', help='class names: one per line, or '
-                   "FineGym's gym99_categories.txt")
+                   "FineGym's gym99_categories.txt (default: the names "
+                   'stored in the score file by tools/test.py, else in the '
+                   'checkpoint it names)')
     p.add_argument('--hierarchy', help="FineGym's gym99_categories.txt: "
                    'accuracy per event and per set')
     p.add_argument('--top-pairs', type=int, default=10,
@@ -90,7 +96,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     reports = []
     for s, label in zip(scores, labels):
         s.name = label
-        reports.append(build_report(s, names, hierarchy, args.top_pairs))
+        own = names
+        if own is None and hierarchy is None:  # the names the dump carries
+            own = class_names_from_meta(s.meta, s.num_classes)[0]
+        reports.append(build_report(s, own, hierarchy, args.top_pairs))
     for r in reports:
         print(format_report(r, describe_score_meta(r.meta),
                             args.max_classes), end='\n\n')
