@@ -8,7 +8,8 @@ dataset folders does not collide.
 ``--amp`` trains under autocast: float16 with mmengine's
 ``AmpOptimWrapper`` (dynamic loss scale) where CUDA is available, bfloat16
 with ``BF16AmpOptimWrapper`` (no loss scale, also on the CPU) otherwise;
-``--amp-dtype`` chooses explicitly.
+``--amp-dtype`` chooses explicitly. ``--compile`` compiles the backbone
+with ``torch.compile`` (``CompileBackboneHook``).
 
 Inputs are checked before the Runner starts (config, annotation files,
 ``load_from`` / ``--resume`` checkpoint, dataset vs head class counts): a
@@ -46,6 +47,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='autocast dtype of --amp: float16 (AmpOptimWrapper, dynamic '
         'loss scale) or bfloat16 (BF16AmpOptimWrapper, no loss scale). '
         'Default: float16 with CUDA, bfloat16 without (CPU)')
+    p.add_argument(
+        '--compile', nargs='?', const='inductor', metavar='BACKEND',
+        help='torch.compile the backbone (CompileBackboneHook; default '
+        'backend inductor). The first iterations are slow (compilation)')
     p.add_argument('--no-validate', action='store_true',
                    help='do not evaluate during training')
     p.add_argument('--auto-scale-lr', action='store_true',
@@ -113,6 +118,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             raise ValueError(f'--amp does not support optim wrapper {wrapper}')
         cfg.optim_wrapper.update(amp_wrapper_cfg(args.amp_dtype))
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.compile:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='CompileBackboneHook', backend=args.compile)]
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

@@ -1,11 +1,13 @@
 from .amp import BF16AmpOptimWrapper
+from .compile_hook import CompileBackboneHook, compile_backbone
 from .knn_eval import KNNMetric, KNNValLoop, weighted_knn
 from .memory_bank_hook import MemoryBankHook, original_dataset_length
 from .momentum_update_hook import MomentumUpdateHook, momentum_at
 from .run_check_hooks import ClassCountHook, StreamMetaHook, label_range
 
 __all__ = [
-    'BF16AmpOptimWrapper', 'ClassCountHook', 'KNNMetric', 'KNNValLoop',
-    'MemoryBankHook', 'MomentumUpdateHook', 'StreamMetaHook', 'label_range',
-    'momentum_at', 'original_dataset_length', 'weighted_knn'
+    'BF16AmpOptimWrapper', 'ClassCountHook', 'CompileBackboneHook',
+    'compile_backbone', 'KNNMetric', 'KNNValLoop', 'MemoryBankHook',
+    'MomentumUpdateHook', 'StreamMetaHook', 'label_range', 'momentum_at',
+    'original_dataset_length', 'weighted_knn'
 ]
