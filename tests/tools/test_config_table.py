@@ -1,0 +1,115 @@
+"""docs/configs.md is the table tools/misc/config_table.py makes from the
+configs on disk (it cannot go stale), the table reads names as written,
+unknown names are errors, and what a name says matches what the config
+builds (method, encoder and stream read from loaded configs)."""
+import importlib.util
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+spec = importlib.util.spec_from_file_location(
+    'mmskelcl_tool_config_table',
+    osp.join(REPO, 'tools', 'misc', 'config_table.py'))
+TABLE = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(TABLE)
+
+
+def test_docs_table_matches_the_configs_on_disk():
+    with open(osp.join(REPO, 'docs', 'configs.md'), encoding='utf-8') as f:
+        doc = f.read()
+    assert doc == TABLE.render(TABLE.scan(osp.join(REPO, 'configs'))), (
+        'docs/configs.md is stale: run python tools/misc/config_table.py '
+        '--write')
+    assert TABLE.main(['--check']) == 0
+
+
+def _touch(root, *paths):
+    for p in paths:
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text('')
+
+
+def test_rows_of_a_small_tree(tmp_path):
+    _touch(tmp_path, 'nwucla/cacl_ctrgcn_b.py', 'nwucla/cacl_ctrgcn_j.py',
+           'nwucla/_base_cacl_ctrgcn.py', 'nwucla/ctrgcn_j.py',
+           'ntu60_xsub/skeattnclr_stgcn_m_semi1.py',
+           'ntu60_xsub/skeattnclr_stgcn_j_semi1.py', '_base_/models/x.py')
+    text = TABLE.render(TABLE.scan(str(tmp_path)))
+    assert '5 configs in 2 dataset folders' in text
+    ntu = text.index('## `configs/ntu60_xsub/`')
+    ucla = text.index('## `configs/nwucla/`')
+    assert ntu < ucla  # the datasets' order, not the alphabet's
+    assert ('| SkeAttnCLR | ST-GCN | semi-supervised, 1 % labels | j m | '
+            '`skeattnclr_stgcn_<s>_semi1.py` |') in text[ntu:ucla]
+    body = text[ucla:].splitlines()
+    assert body[4:] == [  # plain encoder first, streams in j b order
+        '| plain encoder | CTR-GCN | supervised | j | `ctrgcn_<s>.py` |',
+        '| CACL | CTR-GCN | supervised | j b | `cacl_ctrgcn_<s>.py` |']
+    assert '| CACL | CTR-GCN | - | ✓ |' in text
+
+
+@pytest.mark.parametrize('path,what', [
+    ('nwucla/csre_gcn_j.py', 'cannot read method, encoder'),
+    ('nwucla/ctrgcn_joint.py', 'cannot read method, encoder'),
+    ('nwucla/ctrgcn_j_long.py', 'cannot read method, encoder'),
+    ('pku/ctrgcn_j.py', "unknown dataset folder 'pku'"),
+])
+def test_unknown_names_are_errors(tmp_path, capsys, path, what):
+    _touch(tmp_path, path)
+    with pytest.raises(ValueError, match=what) as err:
+        TABLE.scan(str(tmp_path))
+    assert str(tmp_path / path) in str(err.value)
+    assert 'tools/misc/config_table.py' in str(err.value)
+    assert TABLE.main(['--configs', str(tmp_path)]) == 2
+    assert path.split('/')[-1] in capsys.readouterr().err
+
+
+# independent of the script: what each name must build
+BACKBONES = dict(ctrgcn='CTRGCN', stgcnpp=('STGCN', 'STGCNTaps'),
+                 agcn='AGCN', blockgcn='BlockGCN', hyperformer='Hyperformer',
+                 infogcn='InfoGCN', hcn='HCN', stgcn='STGCNTaps')
+AUX = dict(cacl=('graph', 'GraphContrastHead'),
+           skeletongcl=('graph', 'GraphContrastHead'),
+           frhead=('fr', 'FRHead'), csre=('csre', 'CSREHead'))
+
+
+def _inner(ds):
+    while 'dataset' in ds:
+        ds = ds['dataset']
+    return ds
+
+
+def test_names_say_what_the_configs_build():
+    """One config per (method, encoder, protocol) of the NTU60 X-Sub
+    folder, loaded: its backbone, training-only head and stream."""
+    seen, checked = set(), 0
+    for n in TABLE.scan(osp.join(REPO, 'configs')):
+        if n.dataset != 'ntu60_xsub' or \
+                (n.method, n.encoder, n.protocol) in seen:
+            continue
+        seen.add((n.method, n.encoder, n.protocol))
+        cfg = Config.fromfile(n.path)
+        backbone = cfg.model.backbone.type
+        assert backbone in BACKBONES[n.encoder] or backbone == \
+            BACKBONES[n.encoder], n.path
+        heads = cfg.model.get('aux_heads') or {}
+        if n.method in AUX:
+            key, head = AUX[n.method]
+            assert cfg.model.type == 'AuxRecognizerGCN', n.path
+            assert list(heads) == [key] and heads[key].type == head, n.path
+        else:
+            assert not heads, n.path
+        if n.method == 'skeletongcl':
+            assert heads['graph'].proj_trainable is False
+        if n.protocol == 'pretrain':
+            assert cfg.model.type == 'SkeAttnCLR'
+            assert cfg.model.stream == n.stream
+        else:
+            stream = _inner(cfg.train_dataloader.dataset)['stream']
+            stream = stream[0] if isinstance(stream, (list, tuple)) \
+                else stream  # BlockGCN appends the joints
+            assert stream == {'m': 'jm'}.get(n.stream, n.stream), n.path
+        checked += 1
+    assert checked == len(seen) >= 20
