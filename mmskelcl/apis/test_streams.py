@@ -165,6 +165,9 @@ def build_stream_cfg(config: str,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    # --launcher without CUDA: gloo and no set_device (a no-op otherwise)
+    from ..compat.cpu_dist import setup_cpu_distributed
+    setup_cpu_distributed(cfg)
     apply_data_overrides(cfg, ann_file, num_classes)
     cap_num_workers(add_run_check_hooks(cfg))
     stem = osp.splitext(osp.basename(config))[0]

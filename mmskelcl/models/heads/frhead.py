@@ -211,6 +211,11 @@ class FRHead(BaseAuxHead):
         if unknown or not taps:
             raise ValueError(f'FRHead taps {list(taps)} must be a non-empty '
                              f'subset of the stages {list(stages)}')
+        if tap_info:
+            # the backbone's order, not the config's: a dumped config sorts
+            # its keys, and the stages draw their init in build order
+            taps = tuple(sorted(taps, key=list(tap_info).index)) if all(
+                t in tap_info for t in taps) else taps
         super().__init__(required_taps=taps, tap_info=tap_info,
                          init_cfg=init_cfg)
         mode = {True: 'st', False: 'none'}.get(decouple, decouple)

@@ -254,3 +254,21 @@ def test_registered_names_are_ours_and_new():
         assert cls.__module__.startswith('mmskelcl.'), name
         assert not hasattr(mmaction.models, name), name
         assert name not in MODELS.parent.module_dict, name
+
+
+def test_stage_order_follows_the_backbone_not_the_config():
+    """mmengine's config dump sorts keys (block1, block10, block5, block8):
+    the head must draw the same initial weights from either order."""
+    natural = dict(block1=dict(weight=0.1), block5=dict(weight=0.2),
+                   block8=dict(weight=0.5), block10=dict(weight=1.0))
+    dumped = dict(sorted(natural.items()))
+    assert list(dumped) != list(natural)
+    heads = []
+    for stages in (natural, dumped):
+        torch.manual_seed(0)
+        heads.append(FRHead(num_classes=5, tap_info=ntu_taps(16),
+                            stages=stages))
+    a, b = heads
+    assert list(a.stages) == list(b.stages) == list(natural)
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k]), k
