@@ -113,3 +113,28 @@ def test_names_say_what_the_configs_build():
             assert stream == {'m': 'jm'}.get(n.stream, n.stream), n.path
         checked += 1
     assert checked == len(seen) >= 20
+
+
+def test_docs_links_resolve_inside_the_repository():
+    """Every relative link of README.md and docs/*.md names a file of the
+    repository; nothing points at material users do not have."""
+    import glob
+    import re
+    pages = [osp.join(REPO, 'README.md')] + sorted(
+        glob.glob(osp.join(REPO, 'docs', '*.md')))
+    assert len(pages) >= 8
+    for page in pages:
+        text = open(page, encoding='utf-8').read()
+        assert '../shared' not in text and 'specs/' not in text, page
+        for target in re.findall(r'\]\(([^)\s]+)\)', text):
+            if target.startswith(('http://', 'https://')):
+                continue
+            path, _, anchor = target.partition('#')
+            if path:
+                assert osp.exists(osp.join(osp.dirname(page), path)), \
+                    f'{page}: broken link {target}'
+            elif anchor:  # a heading of this page (GitHub's slugs)
+                slugs = {re.sub(r'[^\w\- ]', '', h.strip().lower())
+                         .replace(' ', '-')
+                         for h in re.findall(r'^#+ (.+)$', text, re.M)}
+                assert anchor in slugs, f'{page}: no heading for #{anchor}'
