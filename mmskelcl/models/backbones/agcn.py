@@ -11,7 +11,7 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import TemporalConvBN, temporal_residual
 from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin
+from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
 
 
 class AdaptiveGraphConv(BaseModule):
@@ -225,13 +225,7 @@ class AGCN(FreezeMixin, TapMixin, BaseModule):
             super().init_weights()
 
     def _tap_table(self) -> Dict[str, TapInfo]:
-        table, strides = {}, ()
-        for i, (channels, stride) in enumerate(self._specs, 1):
-            strides = strides + (stride, )
-            table[f'block{i}'] = TapInfo(channels, strides, 'NMCTV',
-                                         self.num_joints)
-        table['final'] = table[f'block{len(self._specs)}']
-        return table
+        return block_tap_table(self._specs, self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.blocks]
@@ -260,12 +254,5 @@ class AGCN(FreezeMixin, TapMixin, BaseModule):
         x = self.data_bn(x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T))
         x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2)
         x = x.reshape(N * M, C, T, V)
-        out = {}
-        for i, block in enumerate(self.blocks, 1):
-            x = block(x)
-            if f'block{i}' in taps:
-                out[f'block{i}'] = x.view(N, M, *x.shape[1:])
-        x = x.view(N, M, *x.shape[1:])
-        if 'final' in taps:
-            out['final'] = x
+        x, out = run_blocks(self.blocks, x, N, M, taps)
         return (x, out) if taps else x

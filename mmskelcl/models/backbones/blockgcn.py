@@ -20,7 +20,7 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import MultiScaleTCN, temporal_residual
 from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin
+from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
 
 
 def hop_distances(adjacency: np.ndarray) -> np.ndarray:
@@ -316,13 +316,7 @@ class BlockGCN(FreezeMixin, TapMixin, BaseModule):
             super().init_weights()
 
     def _tap_table(self) -> Dict[str, TapInfo]:
-        table, strides = {}, ()
-        for i, (channels, stride) in enumerate(self._stage_specs, 1):
-            strides = strides + (stride, )
-            table[f'block{i}'] = TapInfo(channels, strides, 'NMCTV',
-                                         self.num_joints)
-        table['final'] = table[f'block{len(self._stage_specs)}']
-        return table
+        return block_tap_table(self._stage_specs, self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.stem, *self.blocks]
@@ -363,12 +357,5 @@ class BlockGCN(FreezeMixin, TapMixin, BaseModule):
             raise ValueError(f'BlockGCN was built with num_person='
                              f'{self.num_person} (MVC data BN) but got {M}')
         x, topo = self.stem(x, joints)
-        out = {}
-        for i, block in enumerate(self.blocks, 1):
-            x = block(x, topo)
-            if f'block{i}' in taps:
-                out[f'block{i}'] = x.view(N, M, *x.shape[1:])
-        x = x.view(N, M, *x.shape[1:])
-        if 'final' in taps:
-            out['final'] = x
+        x, out = run_blocks(self.blocks, x, N, M, taps, topo)
         return (x, out) if taps else x

@@ -10,7 +10,7 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import CTRGCNUnit, MultiScaleTCN, temporal_residual
 from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin
+from ..utils.taps import TapInfo, TapMixin, block_tap_table
 
 
 class CTRGCNBlock(BaseModule):
@@ -230,17 +230,12 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
             super().init_weights()
 
     def _tap_table(self) -> Dict[str, TapInfo]:
-        table, strides = {}, ()
-        for i, (channels, stride) in enumerate(self._stage_specs, 1):
-            strides = strides + (stride, )
-            table[f'block{i}'] = TapInfo(channels, strides, 'NMCTV',
-                                         self.num_joints)
+        table = block_tap_table(self._stage_specs, self.num_joints)
         table['topology'] = TapInfo(self.num_subsets, (), 'NKVV',
                                     self.num_joints)
         table['topology_full'] = TapInfo(
             self.out_channels, (), 'NMKCVV', self.num_joints,
             subsets=self.num_subsets)
-        table['final'] = table[f'block{len(self._stage_specs)}']
         return table
 
     def _stage_modules(self) -> list:

@@ -18,7 +18,7 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import MultiScaleTCN, temporal_residual
 from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin
+from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
 
 
 def hop_distances(A: np.ndarray) -> np.ndarray:
@@ -276,13 +276,8 @@ class Hyperformer(FreezeMixin, TapMixin, BaseModule):
             super().init_weights()
 
     def _tap_table(self) -> Dict[str, TapInfo]:
-        table, strides = {}, ()
-        for i, s in enumerate(self._strides, 1):
-            strides = strides + (s, )
-            table[f'block{i}'] = TapInfo(self.out_channels, strides, 'NMCTV',
-                                         self.num_joints)
-        table['final'] = table[f'block{len(self._strides)}']
-        return table
+        return block_tap_table([(self.out_channels, s) for s in self._strides],
+                               self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.blocks]
@@ -312,12 +307,5 @@ class Hyperformer(FreezeMixin, TapMixin, BaseModule):
         x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
         x = self.data_bn(x).view(N, M, V, C, T)
         x = x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)
-        out = {}
-        for i, block in enumerate(self.blocks, 1):
-            x = block(x)
-            if f'block{i}' in taps:
-                out[f'block{i}'] = x.view(N, M, *x.shape[1:])
-        x = x.view(N, M, *x.shape[1:])
-        if 'final' in taps:
-            out['final'] = x
+        x, out = run_blocks(self.blocks, x, N, M, taps)
         return (x, out) if taps else x

@@ -20,7 +20,7 @@ from mmengine.model import BaseModule
 from ...structures.layouts import NUM_JOINTS, bone_tree, build_graph
 from ..layers import MultiScaleTCN, temporal_residual
 from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin
+from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
 
 #: The release's k-mode trees: layout -> (root joint, direction).
 RELEASED_K_MODE = {'nturgb+d': (1, 'parent'), 'nwucla': (2, 'children')}
@@ -230,13 +230,7 @@ class InfoGCN(FreezeMixin, TapMixin, BaseModule):
             super().init_weights()
 
     def _tap_table(self) -> Dict[str, TapInfo]:
-        table, strides = {}, ()
-        for i, (channels, stride) in enumerate(self._stage_specs, 1):
-            strides = strides + (stride, )
-            table[f'block{i}'] = TapInfo(channels, strides, 'NMCTV',
-                                         self.num_joints)
-        table['final'] = table[f'block{len(self._stage_specs)}']
-        return table
+        return block_tap_table(self._stage_specs, self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.stem, *self.blocks]
@@ -253,12 +247,5 @@ class InfoGCN(FreezeMixin, TapMixin, BaseModule):
             raise ValueError(f'InfoGCN was built with num_person='
                              f'{self.num_person} (MVC data BN) but got {M}')
         x = self.stem(x)
-        out = {}
-        for i, block in enumerate(self.blocks, 1):
-            x = block(x)
-            if f'block{i}' in taps:
-                out[f'block{i}'] = x.view(N, M, *x.shape[1:])
-        x = x.view(N, M, *x.shape[1:])
-        if 'final' in taps:
-            out['final'] = x
+        x, out = run_blocks(self.blocks, x, N, M, taps)
         return (x, out) if taps else x

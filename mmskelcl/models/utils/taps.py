@@ -143,6 +143,39 @@ class TapMixin:
         return out
 
 
+def block_tap_table(specs: Sequence[Tuple[int, int]], num_joints: int
+                    ) -> Dict[str, TapInfo]:
+    """Taps of a stack of blocks: ``block<i>`` (1-based) from each block's
+    ``(channels, temporal stride)``, and ``final`` = the last block (the map
+    before pooling), all ``NMCTV``."""
+    table, strides = {}, ()
+    for i, (channels, stride) in enumerate(specs, 1):
+        strides = strides + (stride, )
+        table[f'block{i}'] = TapInfo(channels, strides, 'NMCTV', num_joints)
+    table['final'] = table[f'block{len(specs)}']
+    return table
+
+
+def run_blocks(blocks: Sequence, x, N: int, M: int, taps: Sequence[str],
+               *args) -> Tuple:
+    """Run ``blocks`` on ``(N * M, C, T, V)`` (each called as
+    ``block(x, *args)``), recording the requested ``block<i>`` taps and
+    ``final``.
+
+    Returns:
+        tuple: the output ``(N, M, C', T', V)`` and the dict of taps.
+    """
+    out = {}
+    for i, block in enumerate(blocks, 1):
+        x = block(x, *args)
+        if f'block{i}' in taps:
+            out[f'block{i}'] = x.view(N, M, *x.shape[1:])
+    x = x.view(N, M, *x.shape[1:])
+    if 'final' in taps:
+        out['final'] = x
+    return x, out
+
+
 def supports_taps(backbone) -> bool:
     """Whether a backbone implements the tap protocol."""
     return isinstance(backbone, TapMixin)
