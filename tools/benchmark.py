@@ -8,7 +8,9 @@ Usage::
     python tools/benchmark.py CONFIG [--batch-size N] [--iters N]
         [--warmup N] [--device cpu|cuda] [--cfg-options KEY=VAL ...]
         [--baseline CONFIG [--baseline-cfg-options KEY=VAL ...]]
-        [--shape M T V C] [--amp] [--seed N] [--no-memory]
+        [--shape M T V C] [--amp] [--compile] [--seed N] [--no-memory]
+    python tools/benchmark.py --pipeline CONFIG [--clips N]
+        [--ann-file PATH | --synthetic [--frames T]] [--step-rates S ...]
 
 Random inputs are shaped by the config (see
 :func:`mmskelcl.utils.benchmark.infer_input_shape`). The results are
@@ -20,9 +22,20 @@ model get ``--bank-size`` random valid entries (default: FineGym99's
 
 ``--bank-loss`` times the batched bank loss (sampler + InfoNCE, forward and
 backward, B=64, 256-d) against the per-sample reference implementation
-kept in ``tests/cacl/reference_gcl.py``, for a 40,091-entry bank with 60
+kept in the tests (``reference_gcl.py``), for a 40,091-entry bank with 60
 classes (NTU60 X-Sub) and a 20,484-entry bank with 99 classes (FineGym99),
 and prints the speed-ups.
+
+``--compile`` compiles the backbone of CONFIG with ``torch.compile``
+(inductor; compilation happens in the warm-up); with ``--baseline CONFIG``
+(the same file) the ``*_ratio`` entries are compiled / eager.
+
+``--pipeline CONFIG`` measures the training data pipeline of CONFIG: clips
+per second of one loader worker (CPU time of ``dataset[i]``), the time of
+each transform and the workers a GPU needs at ``--step-rates`` steps per
+second (see :mod:`mmskelcl.utils.benchmark.pipeline`). Without the
+config's annotation file (or with ``--synthetic``) it runs on synthetic
+clips of ``--frames`` frames shaped like the dataset's.
 
 ``--csre-overhead DATASET`` benchmarks every encoder's CSRE config against
 its baseline config (joint stream) in one run, CSRE banks of the dataset's
@@ -55,6 +68,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'time, samples/s, inference latency, peak memory (JSON on the last '
         'line).')
     parser.add_argument('config', nargs='?', help='config file')
+    parser.add_argument('--pipeline', metavar='CONFIG',
+                        help='benchmark the training data pipeline of '
+                        'CONFIG (clips/s per loader worker)')
+    parser.add_argument('--clips', type=int, default=300,
+                        help='timed clips of --pipeline')
+    parser.add_argument('--frames', type=int, default=100,
+                        help='frames per synthetic clip of --pipeline')
+    parser.add_argument('--ann-file', default=None,
+                        help='annotation file of --pipeline instead of '
+                        "the config's")
+    parser.add_argument('--synthetic', action='store_true',
+                        help='--pipeline on synthetic clips even if the '
+                        'annotation file exists')
+    parser.add_argument('--step-rates', type=float, nargs='+',
+                        default=[5, 10, 20],
+                        help='GPU steps/s for the workers --pipeline '
+                        'reports')
     parser.add_argument('--bank-loss', action='store_true',
                         help='benchmark the bank loss against the '
                         'per-sample reference instead of a config')
@@ -63,6 +93,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '--encoders, on configs/DATASET (e.g. ntu60_xsub)')
     parser.add_argument('--encoders', nargs='+', default=None,
                         help='encoders of --csre-overhead (default: all)')
+    parser.add_argument('--encoder-table', choices=('ntu', 'nwucla'),
+                        help='every encoder (or --encoders) against CTR-GCN '
+                        "on the dataset's shapes in one run: params, "
+                        'FLOPs/clip, train-step and inference ratios '
+                        '(mmskelcl.utils.benchmark.encoders)')
     parser.add_argument('--bank-size', type=int, default=20484,
                         help='entries of every memory bank of the model')
     parser.add_argument(
@@ -104,6 +139,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='per-sample input shape (default: inferred)')
     parser.add_argument(
         '--amp', action='store_true', help='mixed precision (CUDA only)')
+    parser.add_argument(
+        '--compile', action='store_true',
+        help='torch.compile the backbone of CONFIG (not of --baseline)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--no-memory',
@@ -116,7 +154,8 @@ def bank_loss(device: str) -> dict:
     """The bank-loss benchmark of the two reference bank sizes."""
     from mmskelcl.utils.benchmark.bank import benchmark_bank_loss
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    sys.path.insert(0, os.path.join(repo, 'tests', 'cacl'))
+    sys.path[:0] = [os.path.join(repo, 'tests'),
+                    os.path.join(repo, 'tests', 'cacl')]
     from reference_gcl import reference_bank_loss  # kept in the tests
     results = {}
     for name, size, classes in (('ntu60_xsub', 40091, 60),
@@ -138,6 +177,28 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.bank_loss:
         print(json.dumps(bank_loss(args.device or 'cpu')), flush=True)
         return
+    if args.pipeline:
+        from mmskelcl.utils.benchmark.pipeline import benchmark_pipeline
+        res = benchmark_pipeline(
+            args.pipeline, num_clips=args.clips, warmup=args.warmup,
+            ann_file=args.ann_file, synthetic=args.synthetic,
+            frames=args.frames, cfg_options=args.cfg_options,
+            step_rates=args.step_rates, seed=args.seed)
+        print(f'{res["clips_per_s_per_worker"]:.0f} clips/s per worker '
+              f'({res["ms_per_clip"]:.2f} ms/clip, {res["data"]}); workers '
+              f'for steps/s at batch {res["batch_size"]}: '
+              f'{res["workers_needed"]}', file=sys.stderr, flush=True)
+        print(json.dumps(res), flush=True)
+        return
+    if args.encoder_table:
+        from mmskelcl.utils.benchmark import encoders as enc
+        res = enc.benchmark_encoders(
+            args.encoder_table, args.encoders or enc.ENCODERS,
+            batch_size=args.batch_size, iters=args.iters,
+            warmup=args.warmup, device=args.device or 'cpu', seed=args.seed)
+        print(enc.markdown_table(res), file=sys.stderr, flush=True)
+        print(json.dumps(res), flush=True)
+        return
     if args.csre_overhead:
         from mmskelcl.utils.benchmark.csre import (ENCODERS, TRAIN_SIZES,
                                                    csre_overhead, csre_pairs,
@@ -154,7 +215,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(json.dumps(rows), flush=True)
         return
     if args.config is None:
-        raise SystemExit('a CONFIG (or --bank-loss) is required')
+        raise SystemExit('a CONFIG (or --pipeline CONFIG, --bank-loss, '
+                         '--csre-overhead DATASET) is required')
     result = benchmark(
         args.config,
         batch_size=args.batch_size,
@@ -168,7 +230,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         baseline_cfg_options=args.baseline_cfg_options,
         seed=args.seed,
         measure_memory=not args.no_memory,
-        bank_size=args.bank_size)
+        bank_size=args.bank_size,
+        compile=args.compile)
     sys.stderr.flush()
     print(json.dumps(result), flush=True)
 

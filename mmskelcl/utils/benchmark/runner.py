@@ -2,7 +2,7 @@
 baseline, then per-model memory (see the package docstring)."""
 import platform
 import statistics
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 
@@ -52,7 +52,8 @@ def benchmark(config: ConfigLike,
               baseline_cfg_options: Optional[dict] = None,
               seed: int = 0,
               measure_memory: bool = True,
-              bank_size: int = 20484) -> Dict[str, Any]:
+              bank_size: int = 20484,
+              compile: Union[bool, str] = False) -> Dict[str, Any]:
     """Benchmark a config (optionally against a baseline config).
 
     Args:
@@ -78,6 +79,11 @@ def benchmark(config: ConfigLike,
         bank_size (int): Slots given to every memory bank of the model,
             filled with random valid entries (a bank after its first epoch).
             Defaults to 20484 (FineGym99's training set).
+        compile (bool | str): ``torch.compile`` the backbone of
+            ``config`` (``True``: inductor, or a backend name), not of the
+            baseline: give the same config as ``baseline`` for compiled /
+            eager ratios. Compilation runs in the warm-up, so give
+            ``warmup >= 1``. Defaults to False.
 
     Returns:
         dict: JSON-serialisable results; with a baseline, the baseline's
@@ -105,8 +111,11 @@ def benchmark(config: ConfigLike,
         torch.backends.cudnn.benchmark = bool(
             env_cfg.get('cudnn_benchmark', False))
 
+    if compile and warmup < 1:
+        raise ValueError('--compile needs --warmup >= 1 (the first steps '
+                         'compile)')
     subjects = []
-    for cfg in cfgs:
+    for k, cfg in enumerate(cfgs):
         bs = batch_size or cfg.get('train_dataloader', {}).get('batch_size')
         if not bs:
             raise ValueError('Cannot infer the batch size: set '
@@ -115,7 +124,8 @@ def benchmark(config: ConfigLike,
         if len(shp) != 4:
             raise ValueError(f'shape must be (M, T, V, C), got {shp}')
         subjects.append(
-            _Subject(cfg, dev, int(bs), shp, amp, seed, bank_size))
+            _Subject(cfg, dev, int(bs), shp, amp, seed, bank_size,
+                     compile=compile if k == 0 else False))
 
     # -- training steps, interleaved --------------------------------------
     for _ in range(warmup):
@@ -150,6 +160,7 @@ def benchmark(config: ConfigLike,
             torch_version=torch.__version__,
             num_threads=torch.get_num_threads(),
             amp=s.amp,
+            compiled=s.compiled,
             seed=seed,
             batch_size=s.batch_size,
             input_shape=list(s.shape),

@@ -3,7 +3,7 @@ a fake batch, and timed training / inference steps."""
 import copy
 import itertools
 import time
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -21,7 +21,8 @@ class _Subject:
 
     def __init__(self, cfg: Config, device: torch.device, batch_size: int,
                  shape: Shape, amp: bool, seed: int,
-                 bank_size: int = 0) -> None:
+                 bank_size: int = 0,
+                 compile: Union[bool, str] = False) -> None:
         from mmaction.registry import MODELS
         self.cfg = cfg
         self.device = device
@@ -37,6 +38,14 @@ class _Subject:
                       self.num_classes, seed):
             self.notes.append(f'memory banks filled with '
                               f'{max(bank_size, batch_size)} random entries')
+        self.compiled = (compile if isinstance(compile, str) else
+                         'inductor' if compile else False)
+        if self.compiled:  # as CompileBackboneHook does it
+            from mmskelcl.engine.compile_hook import compile_backbone
+            compile_backbone(self.model, backend=self.compiled)
+            self.notes.append(f'backbone compiled (torch.compile, backend '
+                              f'{self.compiled}; compilation happens in the '
+                              'warm-up)')
         self.optim_wrapper = self._build_optim_wrapper()
         self.batch = make_fake_batch(batch_size, shape, self.num_classes, seed)
 
