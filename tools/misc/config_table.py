@@ -30,6 +30,8 @@ DATASETS = OrderedDict([
     ('ntu120_xsub', 'NTU RGB+D 120 X-Sub'),
     ('ntu120_xset', 'NTU RGB+D 120 X-Set'),
     ('nwucla', 'NW-UCLA (3D, 20 joints)'),
+    ('pkummd1', 'PKU-MMD Part I X-Sub (3D, 25 joints)'),
+    ('pkummd2', 'PKU-MMD Part II X-Sub (transfer: from NTU60 X-Sub)'),
     ('demo', 'demo (generated, bundled; `make demo`)'),
 ])
 #: file-name prefix -> method (the plain encoder has none)
@@ -60,6 +62,8 @@ PROTOCOLS = OrderedDict([
     ('finetune', 'finetune'),
     ('semi1', 'semi-supervised, 1 % labels'),
     ('semi10', 'semi-supervised, 10 % labels'),
+    ('transfer_linear', 'transfer: linear probe of another pretraining'),
+    ('transfer_finetune', 'transfer: finetune of another pretraining'),
 ])
 
 
