@@ -42,7 +42,8 @@ test: install-tests
 # Two-process CPU training through torchrun + tools/train.py --launcher
 # pytorch (gloo); about 100 CPU-seconds, so not part of `make test`.
 test-dist: install-tests
-	MMSKELCL_TORCHRUN=1 $(PY) -m pytest tests/engine/test_torchrun_cpu.py $(PYTEST_ARGS)
+	MMSKELCL_TORCHRUN=1 $(PY) -m pytest tests/engine/test_torchrun_cpu.py \
+		tests/engine/test_csre_torchrun.py $(PYTEST_ARGS)
 
 # Build the wheel, install it in a fresh venv and import every registered
 # module from it (the MMAction2 DRN defect shipped because nobody did this).
