@@ -10,8 +10,15 @@ channels are fixed by the config. The model is :func:`init_recognizer`'s,
 so training-only heads (contrastive heads, memory banks) are not in it.
 
 Needs ``onnx`` and ``onnxruntime`` (``pip install "mmskelcl[export]"``);
-torch's default (dynamo) exporter also needs ``onnxscript``.
+torch's default (dynamo) exporter also needs ``onnxscript``. Every encoder
+of the project exports with both exporters; ``torch.cdist`` (BlockGCN's
+persistence encoding) has no ONNX function in torch's dynamo exporter,
+and the TorchScript exporter writes ``(sum |d|^p)^(1 / (p + 1e-6))``,
+whose error the persistence encoding amplifies (5e-4 in the scores of a
+tiny BlockGCN), so :func:`export_onnx` gives both exporters the exact
+pairwise-difference formula (:func:`_onnx_cdist`, :func:`_legacy_cdist`).
 """
+import inspect
 import warnings
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
@@ -73,8 +80,74 @@ def input_shape_of(model: nn.Module,
         raise ValueError('no step of the test pipeline sets clip_len; give '
                          'the input shape explicitly')
     backbone = model.backbone
-    joints = int(np.asarray(backbone.graph.A).shape[-1])
-    return clips, persons, frames, joints, int(backbone.in_channels)
+    joints = getattr(backbone, 'num_joints', None)
+    if joints is None:
+        joints = np.asarray(backbone.graph.A).shape[-1]
+    return clips, persons, frames, int(joints), input_channels(model)
+
+
+def input_channels(model: nn.Module) -> int:
+    """Channels of the backbone's input: its ``in_channels`` (the
+    attribute, else the model config's value, else the constructor's
+    default) plus BlockGCN's ``topo_channels`` (joints appended for the
+    persistence encoding)."""
+    backbone = model.backbone
+    channels = getattr(backbone, 'in_channels', None)
+    if channels is None:
+        cfg = getattr(model, 'cfg', None)
+        if cfg is not None:
+            channels = cfg.model.get('backbone', {}).get('in_channels')
+    if channels is None:
+        param = inspect.signature(type(backbone).__init__).parameters.get(
+            'in_channels')
+        if param is None or param.default is inspect.Parameter.empty:
+            raise ValueError(f'cannot tell the input channels of '
+                             f'{type(backbone).__name__}; give the input '
+                             'shape explicitly (--input-shape)')
+        channels = param.default
+    return int(channels) + int(getattr(backbone, 'topo_channels', 0) or 0)
+
+
+def _onnx_cdist(x1, x2, p: float = 2.0, compute_mode=None):
+    """ONNX translation of ``aten::_cdist_forward`` for the dynamo
+    exporter: ``(sum_k |x1_ik - x2_jk|^p)^(1/p)`` from the broadcast
+    difference (the direct formula ``torch.cdist`` uses for up to 25
+    points; onnxscript has no translation)."""
+    from onnxscript import opset18 as op
+    diff = op.Sub(op.Unsqueeze(x1, [-2]), op.Unsqueeze(x2, [-3]))
+    if p == 2.0:
+        return op.Sqrt(op.ReduceSum(op.Mul(diff, diff), [-1], keepdims=0))
+    if p == 1.0:
+        return op.ReduceSum(op.Abs(diff), [-1], keepdims=0)
+    if p == float('inf'):
+        return op.ReduceMax(op.Abs(diff), [-1], keepdims=0)
+    return op.Pow(op.ReduceSum(op.Pow(op.Abs(diff), p), [-1], keepdims=0),
+                  1.0 / p)
+
+
+def _legacy_cdist(g, x1, x2, p, compute_mode):
+    """TorchScript-exporter symbolic of ``aten::cdist`` (opset >= 13):
+    the formula of :func:`_onnx_cdist` (torch's own puts ``p + 1e-6`` in
+    the root's exponent)."""
+    from torch.onnx.symbolic_helper import _parse_arg
+    p = _parse_arg(p, 'f')
+
+    def const(value):
+        return g.op('Constant', value_t=torch.tensor(value))
+
+    diff = g.op('Sub', g.op('Unsqueeze', x1, const([-2])),
+                g.op('Unsqueeze', x2, const([-3])))
+    absd = g.op('Abs', diff)
+    if p == float('inf'):  # ReduceMax takes its axes as input from 18
+        return (g.op('ReduceMax', absd, const([-1]), keepdims_i=0)
+                if g.opset >= 18 else
+                g.op('ReduceMax', absd, axes_i=[-1], keepdims_i=0))
+    if p == 2.0:
+        return g.op('Sqrt', g.op('ReduceSum', g.op('Mul', diff, diff),
+                                 const([-1]), keepdims_i=0))
+    total = g.op('ReduceSum', g.op('Pow', absd, const(p)), const([-1]),
+                 keepdims_i=0)
+    return total if p == 1.0 else g.op('Pow', total, const(1.0 / p))
 
 
 def _export(module: nn.Module, example: torch.Tensor, path: str,
@@ -88,20 +161,29 @@ def _export(module: nn.Module, example: torch.Tensor, path: str,
         with warnings.catch_warnings():  # torch-internal deprecation noise
             warnings.filterwarnings('ignore', message='.*LeafSpec',
                                     category=FutureWarning)
-            torch.onnx.export(module, (example, ), path, dynamo=True,
-                              dynamic_shapes=({0: batch}, ), **kwargs)
+            torch.onnx.export(
+                module, (example, ), path, dynamo=True,
+                dynamic_shapes=({0: batch}, ),
+                custom_translation_table={
+                    torch.ops.aten._cdist_forward.default: _onnx_cdist},
+                **kwargs)
     else:
-        with warnings.catch_warnings():
-            # shape checks of the backbones/head run once while tracing
-            # (all shapes but the batch are fixed), and the legacy exporter
-            # is chosen on purpose here
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            warnings.simplefilter('ignore', DeprecationWarning)
-            torch.onnx.export(module, (example, ), path, dynamo=False,
-                              dynamic_axes={'skeleton': {0: 'batch'},
-                                            'scores': {0: 'batch'}},
-                              opset_version=opset or LEGACY_OPSET,
-                              do_constant_folding=True, **kwargs)
+        torch.onnx.register_custom_op_symbolic('aten::cdist', _legacy_cdist,
+                                               13)
+        try:
+            with warnings.catch_warnings():
+                # shape checks of the backbones/head run once while
+                # tracing (all shapes but the batch are fixed), and the
+                # legacy exporter is chosen on purpose here
+                warnings.simplefilter('ignore', torch.jit.TracerWarning)
+                warnings.simplefilter('ignore', DeprecationWarning)
+                torch.onnx.export(module, (example, ), path, dynamo=False,
+                                  dynamic_axes={'skeleton': {0: 'batch'},
+                                                'scores': {0: 'batch'}},
+                                  opset_version=opset or LEGACY_OPSET,
+                                  do_constant_folding=True, **kwargs)
+        finally:
+            torch.onnx.unregister_custom_op_symbolic('aten::cdist', 13)
 
 
 def onnx_opset(path: str) -> int:
