@@ -98,11 +98,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         "on the dataset's shapes in one run: params, "
                         'FLOPs/clip, train-step and inference ratios '
                         '(mmskelcl.utils.benchmark.encoders)')
-    parser.add_argument('--encoder-table', choices=('ntu', 'nwucla'),
-                        help='every encoder (or --encoders) against CTR-GCN '
-                        "on the dataset's shapes in one run: params, "
-                        'FLOPs/clip, train-step and inference ratios '
-                        '(mmskelcl.utils.benchmark.encoders)')
     parser.add_argument('--bank-size', type=int, default=20484,
                         help='entries of every memory bank of the model')
     parser.add_argument(
@@ -193,15 +188,6 @@ def main(argv: Optional[List[str]] = None) -> None:
               f'({res["ms_per_clip"]:.2f} ms/clip, {res["data"]}); workers '
               f'for steps/s at batch {res["batch_size"]}: '
               f'{res["workers_needed"]}', file=sys.stderr, flush=True)
-        print(json.dumps(res), flush=True)
-        return
-    if args.encoder_table:
-        from mmskelcl.utils.benchmark import encoders as enc
-        res = enc.benchmark_encoders(
-            args.encoder_table, args.encoders or enc.ENCODERS,
-            batch_size=args.batch_size, iters=args.iters,
-            warmup=args.warmup, device=args.device or 'cpu', seed=args.seed)
-        print(enc.markdown_table(res), file=sys.stderr, flush=True)
         print(json.dumps(res), flush=True)
         return
     if args.encoder_table:
