@@ -17,12 +17,15 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA = osp.join('data', 'demo', 'finegym_demo.pkl')
+if REPO not in sys.path:  # runnable from a checkout without installing
+    sys.path.insert(0, REPO)
+from mmskelcl.utils.cli import DefaultsHelpFormatter  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=' '.join(__doc__.split('\n\n')[0].split()),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     p.add_argument('--methods', nargs='+',
                    default=['ctrgcn', 'cacl_ctrgcn'],
                    help='config prefixes in configs/demo/')

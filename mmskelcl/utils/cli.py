@@ -9,7 +9,8 @@ class DefaultsHelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ''
-        if action.default not in (None, False, argparse.SUPPRESS) \
-                and '(default' not in text:
+        unset = any(action.default is v
+                    for v in (None, False, argparse.SUPPRESS))  # 0 is set
+        if not unset and '(default' not in text:
             text += ' (default: %(default)s)'
         return text
