@@ -220,6 +220,11 @@ def _write_encoder(root, name):
         for _ in range(3):
             model.extract_feat(torch.randn(8, 1, m, t, v, c),
                                stage='backbone')
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                # channels a random model leaves nearly dead would scale
+                # float32 rounding by up to 1 / sqrt(eps) (InfoGCN: > 1e-4)
+                module.running_var.clamp_(min=0.01)
         classifier = [mod for mod in model.cls_head.modules()
                       if isinstance(mod, torch.nn.Linear)][-1]
         classifier.weight.normal_(0, 0.5)
