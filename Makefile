@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -q
 
-.PHONY: install install-tests demo demo-csre test test-dist wheel-smoke clean
+.PHONY: install install-tests demo demo-csre test test-slow test-dist wheel-smoke clean
 
 $(VENV)/.stamp-install: setup.py
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
@@ -37,7 +37,12 @@ demo-csre: install
 		--work-dir work_dirs/demo_csre
 
 test: install-tests
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+# Sweeps of every shipped config and encoder (ONNX, bf16 autocast, lr
+# schedules, CSRE/baseline pairs); CI runs them after `make test`.
+test-slow: install-tests
+	$(PY) -m pytest tests -m slow $(PYTEST_ARGS)
 
 # Two-process CPU training through torchrun + tools/train.py --launcher
 # pytorch (gloo); about 100 CPU-seconds, so not part of `make test`.
