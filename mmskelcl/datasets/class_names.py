@@ -2,7 +2,8 @@
 
 NTU RGB+D action names A1-A120 as the dataset lists them (NTU60 is the
 first 60); NW-UCLA's ten actions in label order (action ids 1, 2, 3, 4, 5,
-6, 8, 9, 11, 12). The converters store them as the pickle's ``classes``;
+6, 8, 9, 11, 12); PKU-MMD's 51 actions by action id (label = id - 1, Part I
+and Part II alike). The converters store them as the pickle's ``classes``;
 :class:`~mmskelcl.datasets.SkeletonDataset` puts them in its metainfo, so
 checkpoints, ``tools/infer.py`` and the reports show names.
 ``python -m mmskelcl.datasets.class_names NAME`` prints one name a line (a
@@ -140,8 +141,72 @@ NTU120_CLASSES = (
 )
 NTU60_CLASSES = NTU120_CLASSES[:60]
 
+# PKU-MMD action ids 1-51 of the Label/*.txt files (the release's
+# Actions.xlsx names them). Neither that workbook nor the paper's table was
+# read here: the order (alphabetical) is the one three independent public
+# repositories give (kschlegel/DatasetLoader datasetloader/pkummd.py,
+# HanchaoLiu/Recover-and-Resample gendata/gendata_pku.py with explicit ids,
+# and an online-detection project's PKU-MMD label strings), and two more
+# place the two-person actions at ids 12, 14, 16, 18, 21, 24, 26, 27
+# (handshaking and the "... other person" names). Part II labels use the
+# same ids; its 41 classes leave out ten ids (those eight, 29 and 38), as
+# two of these repositories state; not checked against the release.
+PKUMMD_CLASSES = (
+    'bow',
+    'brushing hair',
+    'brushing teeth',
+    'check time (from watch)',
+    'cheer up',
+    'clapping',
+    'cross hands in front (say stop)',
+    'drink water',
+    'drop',
+    'eat meal/snack',
+    'falling',
+    'giving something to other person',
+    'hand waving',
+    'handshaking',
+    'hopping (one foot jumping)',
+    'hugging other person',
+    'jump up',
+    'kicking other person',
+    'kicking something',
+    'make a phone call/answer phone',
+    'pat on back of other person',
+    'pickup',
+    'playing with phone/tablet',
+    'point finger at the other person',
+    'pointing to something with finger',
+    'punching/slapping other person',
+    'pushing other person',
+    'put on a hat/cap',
+    'put something inside pocket',
+    'reading',
+    'rub two hands together',
+    'salute',
+    'sitting down',
+    'standing up',
+    'take off a hat/cap',
+    'take off glasses',
+    'take off jacket',
+    'take out something from pocket',
+    'taking a selfie',
+    'tear up paper',
+    'throw',
+    'touch back (backache)',
+    'touch chest (stomachache/heart pain)',
+    'touch head (headache)',
+    'touch neck (neckache)',
+    'typing on a keyboard',
+    'use a fan (with hand or paper)/feeling warm',
+    'wear jacket',
+    'wear on glasses',
+    'wipe face',
+    'writing',
+)
+
 LABEL_MAPS = dict(nwucla=NWUCLA_CLASSES, ntu60=NTU60_CLASSES,
-                  ntu120=NTU120_CLASSES)
+                  ntu120=NTU120_CLASSES, pkummd=PKUMMD_CLASSES)
 
 
 def class_names(classes: Any) -> Optional[List[str]]:
@@ -154,8 +219,15 @@ def class_names(classes: Any) -> Optional[List[str]]:
             for c in classes]
 
 
-if __name__ == '__main__':
-    if len(sys.argv) != 2 or sys.argv[1] not in LABEL_MAPS:
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Print the label map ``argv[0]`` (one of :data:`LABEL_MAPS`), one name
+    a line: line ``k`` names label ``k - 1``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) != 1 or argv[0] not in LABEL_MAPS:
         sys.exit(f'usage: python -m mmskelcl.datasets.class_names '
                  f'{{{",".join(LABEL_MAPS)}}}')
-    print('\n'.join(LABEL_MAPS[sys.argv[1]]))
+    print('\n'.join(LABEL_MAPS[argv[0]]))
+
+
+if __name__ == '__main__':
+    main()

@@ -3,10 +3,13 @@ the release's format: clips are the labelled frame ranges of their video
 (values checked against the written coordinates), labels are 0-based,
 splits follow the split lists, an absent second body is dropped; errors
 name the file and line; a killed run resumes; check_pkl passes and a
-PKU-MMD config trains on the output."""
+PKU-MMD config trains on the output; the pickle names the classes by the
+shipped label map."""
 import numpy as np
 import pytest
 
+from mmskelcl.analysis.hierarchy import load_label_map
+from mmskelcl.datasets.class_names import main as print_label_map
 from mmskelcl.datasets.converters import pkummd
 from mmskelcl.datasets.converters.pkummd import (PKUMMDFormatError,
                                                  convert_pkummd)
@@ -152,3 +155,51 @@ def test_tool_output_trains_the_pkummd_linear_config(tmp_path, capsys):
         {'model.backbone.init_cfg': None,
          'model.backbone.base_channels': 8, 'model.cls_head.in_channels': 32})
     assert runner.model.cls_head.fc.out_features == 51
+    names = runner.train_dataloader.dataset.metainfo['classes']
+    assert (names[2], names[50]) == ('brushing teeth', 'writing')
+
+
+def shipped_label_map(capsys) -> list:
+    """Lines of ``python -m mmskelcl.datasets.class_names pkummd``."""
+    capsys.readouterr()
+    print_label_map(['pkummd'])
+    return capsys.readouterr().out.splitlines()
+
+
+def test_label_map_has_51_unique_names(capsys):
+    lines = shipped_label_map(capsys)
+    assert load_label_map(lines) == lines
+    assert len(lines) == 51 == len(set(lines))
+    assert all(n.strip() == n and n for n in lines)
+    assert lines == sorted(lines)  # alphabetical, as every source gives them
+    # the two-person actions sit at these ids in the independent sources
+    two_person = [k for k, n in enumerate(lines, 1)
+                  if 'other person' in n or n == 'handshaking']
+    assert two_person == [12, 14, 16, 18, 21, 24, 26, 27]
+    assert (lines[0], lines[28], lines[37], lines[50]) == (
+        'bow', 'put something inside pocket',
+        'take out something from pocket', 'writing')
+
+
+def test_pickle_names_clips_by_the_label_map(tmp_path, capsys):
+    """Action id k (label k - 1) is line k of the label map."""
+    from mmaction.registry import DATASETS
+    lines = shipped_label_map(capsys)
+    skel, lab = write_release(tmp_path)
+    out = str(tmp_path / 'pkummd1.pkl')
+    data = convert_pkummd(skel, lab, out, xsub=str(tmp_path /
+                          'cross-subject.txt'), progress=False)
+    assert load(out)['classes'] == data['classes'] == lines
+    names = {a['frame_dir']: data['classes'][a['label']]
+             for a in data['annotations']}
+    want = {f'{v}_{i:03d}': lines[action - 1]
+            for v, (_, _, rows) in VIDEOS.items()
+            for i, (action, *_) in enumerate(rows)}
+    assert names == want == {
+        '0002-L_000': 'brushing teeth', '0002-L_001': 'writing',
+        '0002-M_000': 'bow', '0291-L_000': 'pushing other person',
+        '0291-L_001': 'brushing teeth'}
+    ds = DATASETS.build(dict(type='SkeletonDataset', ann_file=out,
+                             pipeline=[], split='xsub_train',
+                             num_classes=51))
+    assert ds.metainfo['classes'] == lines

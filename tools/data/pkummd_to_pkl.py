@@ -9,6 +9,9 @@ becomes one clip (frames [start, end) of ``SKELETON_DIR/NAME.txt``, label
 ``action_id - 1``); splits ``xsub_train``/``xsub_val`` and
 ``xview_train``/``xview_val`` follow the release's split lists. Part II is
 the same command on its own folders and lists (``data/pkummd/pkummd2.pkl``).
+The pickle's ``classes`` names the 51 actions by label (Part II uses the
+same ids); ``python -m mmskelcl.datasets.class_names pkummd`` prints them
+as a ``--label-map`` file.
 A killed run resumes from ``OUT.pkl.partial`` (``--no-resume`` starts
 afresh).
 """

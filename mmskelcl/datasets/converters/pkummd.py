@@ -20,6 +20,9 @@ so ``keypoint`` is ``(M, T, 25, 3)`` with ``M`` in {1, 2}. Clip ids are
 ``NAME_III`` (``III`` = 0-based row of the label file), labels are
 ``action_id - 1``; splits ``xsub_train``/``xsub_val`` and
 ``xview_train``/``xview_val`` list the clips of the named videos.
+``classes`` holds the 51 action names by label
+(:data:`~mmskelcl.datasets.class_names.PKUMMD_CLASSES`), for Part II too,
+whose labels use the same ids.
 """
 import os.path as osp
 import warnings
@@ -27,11 +30,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..class_names import PKUMMD_CLASSES
 from ..validation import assert_valid_annotations
 from ._io import (ResumeCache, atomic_dump, ensure_parent, file_signature,
                   run_resumable)
 
-NUM_CLASSES = 51
+NUM_CLASSES = len(PKUMMD_CLASSES)  # 51
 NUM_JOINTS = 25
 NUM_BODIES = 2
 ROW_VALUES = NUM_BODIES * NUM_JOINTS * 3
@@ -170,7 +174,7 @@ def convert_pkummd(skeleton_dir: str, label_dir: str, out_file: str,
         progress (bool): Show a progress bar.
 
     Returns:
-        dict: ``dict(split=..., annotations=...)`` as written.
+        dict: ``dict(split=..., annotations=..., classes=...)`` as written.
     """
     lists = {k: read_split(p) for k, p in (('xsub', xsub), ('xview', xview))
              if p is not None}
@@ -204,7 +208,8 @@ def convert_pkummd(skeleton_dir: str, label_dir: str, out_file: str,
         for part, names in (('train', train), ('val', val)):
             split[f'{key}_{part}'] = [a['frame_dir'] for v in names
                                       for a in items[v]]
-    data = dict(split=split, annotations=annotations)
+    data = dict(split=split, annotations=annotations,
+                classes=list(PKUMMD_CLASSES))
     assert_valid_annotations(data, file=out_file, num_classes=NUM_CLASSES)
     atomic_dump(data, out_file)
     cache.discard()
