@@ -4,13 +4,16 @@
         --split-file splits.txt --device cuda:0
     python tools/data/extract_2d_skeleton.py gym_videos.txt gym_2d_raw.pkl \\
         --gt-boxes gym_gt_bboxes.pkl --max-persons 1       # no detector
+    python tools/data/extract_2d_skeleton.py videos.txt data/mine/2d.pkl \\
+        --backend onnx --det-onnx rtmdet-m.onnx --pose-onnx rtmpose-m.onnx
 
 ``videos.txt``: lines ``VIDEO_PATH [LABEL]``; the sample id is the base name.
 ``--split-file``: lines ``VIDEO_ID SPLIT`` or a json dict split -> ids.
-Needs the optional ``pose`` extra (README, "Pose extraction (optional)").
-Models are arguments (config paths or ``mmpose::``/``mmdet::`` bundled
-configs; checkpoint paths or URLs, fetched by MMEngine when the models are
-built). A killed run resumes from ``OUT.pkl.partial/``.
+Backends: ``mmpose`` (default; the optional ``pose`` extra, README "Pose
+extraction (optional)"; config paths or ``mmpose::``/``mmdet::`` bundled
+configs, checkpoint paths or URLs fetched by MMEngine) or ``onnx`` (RTMDet +
+RTMPose ONNX files through onnxruntime, the ``pose-onnx`` extra). Both give
+the same pickle. A killed run resumes from ``OUT.pkl.partial/``.
 """
 import argparse
 import os.path as osp
@@ -23,8 +26,8 @@ if REPO not in sys.path:  # runnable from a checkout without installing
 
 from mmskelcl.datasets.converters.report import describe  # noqa: E402
 from mmskelcl.datasets.pose_extraction import (  # noqa: E402
-    DET_AREA_THR, DET_SCORE_THR, MMPoseEstimator, extract_videos,
-    read_split_file, read_video_list)
+    DET_AREA_THR, DET_SCORE_THR, MMPoseEstimator, ONNXPoseEstimator,
+    extract_videos, read_split_file, read_video_list)
 from mmskelcl.datasets.pose_extraction.estimator import (  # noqa: E402
     DEFAULT_DET_CHECKPOINT, DEFAULT_DET_CONFIG, DEFAULT_POSE_CHECKPOINT,
     DEFAULT_POSE_CONFIG)
@@ -37,6 +40,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--split-file', help='lines "VIDEO_ID SPLIT" or json')
     p.add_argument('--gt-boxes', help='ground-truth person boxes (pkl/json '
                    'dict video_id -> boxes); replaces the detector')
+    p.add_argument('--backend', choices=('mmpose', 'onnx'), default='mmpose',
+                   help='mmpose: MMDetection + MMPose models; onnx: RTMDet + '
+                   'RTMPose ONNX files through onnxruntime')
+    p.add_argument('--pose-onnx', help='RTMPose ONNX file (--backend onnx)')
+    p.add_argument('--det-onnx', help='RTMDet ONNX file with NMS (--backend '
+                   'onnx; not needed with --gt-boxes)')
     p.add_argument('--pose-config', default=DEFAULT_POSE_CONFIG)
     p.add_argument('--pose-checkpoint', default=DEFAULT_POSE_CHECKPOINT)
     p.add_argument('--det-config', default=DEFAULT_DET_CONFIG)
@@ -54,22 +63,44 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='ignore a partial cache of an earlier run')
     p.add_argument('--save-every', type=int, default=10,
                    help='add a chunk to the partial cache every N videos')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.backend == 'onnx' and (not args.pose_onnx or not (
+            args.det_onnx or args.gt_boxes)):
+        p.error('--backend onnx needs --pose-onnx and either --det-onnx or '
+                '--gt-boxes')
+    return args
+
+
+def build_estimator(args: argparse.Namespace):
+    """The estimator of ``args.backend`` (no detector with --gt-boxes)."""
+    if args.backend == 'onnx':
+        return ONNXPoseEstimator(
+            args.pose_onnx, None if args.gt_boxes else args.det_onnx,
+            device=args.device, det_cat_id=args.det_cat_id)
+    return MMPoseEstimator(
+        args.pose_config, args.pose_checkpoint,
+        None if args.gt_boxes else args.det_config, args.det_checkpoint,
+        device=args.device, det_cat_id=args.det_cat_id)
+
+
+def model_names(args: argparse.Namespace) -> tuple:
+    """The backend and its model files (what makes a resume cache valid)."""
+    if args.backend == 'onnx':
+        models = (args.pose_onnx, None if args.gt_boxes else args.det_onnx)
+        return ('onnx', ) + tuple(m and osp.abspath(m) for m in models)
+    det = () if args.gt_boxes else (args.det_config, args.det_checkpoint)
+    return ('mmpose', args.pose_config, args.pose_checkpoint) + det
 
 
 def main(argv=None, make_estimator=None) -> int:
-    """Run the tool; ``make_estimator`` replaces the MMPose estimator
+    """Run the tool; ``make_estimator`` replaces the backend's estimator
     (tests)."""
     args = parse_args(argv)
     videos = read_video_list(args.video_list)
     split = read_split_file(args.split_file) if args.split_file else None
     if make_estimator is None:
         def make_estimator():
-            return MMPoseEstimator(
-                args.pose_config, args.pose_checkpoint,
-                None if args.gt_boxes else args.det_config,
-                args.det_checkpoint, device=args.device,
-                det_cat_id=args.det_cat_id)
+            return build_estimator(args)
 
     start = time.time()
     data, empty = extract_videos(
@@ -77,7 +108,7 @@ def main(argv=None, make_estimator=None) -> int:
         split=split, det_score_thr=args.det_score_thr,
         det_area_thr=args.det_area_thr, max_persons=args.max_persons,
         keep_empty=args.keep_empty, resume=not args.no_resume,
-        save_every=args.save_every)
+        save_every=args.save_every, models=model_names(args))
     print(f'extracted {len(videos)} video(s) in {time.time() - start:.1f} s')
     if empty:
         print(f'{len(empty)} video(s) without any person'

@@ -119,12 +119,16 @@ def extract_videos(videos: Sequence[VideoEntry],
                    keep_empty: bool = False,
                    resume: bool = True,
                    save_every: int = 10,
-                   progress: bool = True) -> Tuple[dict, List[str]]:
+                   progress: bool = True,
+                   models: Optional[Sequence[str]] = None
+                   ) -> Tuple[dict, List[str]]:
     """Extract every video and write ``out_file``.
 
     The estimator is built by ``make_estimator`` only when a video needs
     it (a fully cached re-run loads no model). Videos where nobody is found
-    are left out (and out of the splits) unless ``keep_empty``.
+    are left out (and out of the splits) unless ``keep_empty``. ``models``
+    names the backend and its models: a partial cache of a run with other
+    models is not resumed.
 
     Returns:
         tuple: ``dict([split,] annotations)`` and the ids of empty videos.
@@ -140,7 +144,7 @@ def extract_videos(videos: Sequence[VideoEntry],
     labels = dict(videos)
     estimator: List[PoseEstimator] = []
     options = (gt_box_file and osp.abspath(gt_box_file), det_score_thr,
-               det_area_thr, max_persons)
+               det_area_thr, max_persons, tuple(models or ()))
 
     def work(path: str) -> dict:
         if not estimator:
