@@ -11,6 +11,10 @@ def readme() -> str:
 # torch's default, dynamo-based exporter). None of them requires torch.
 ANALYSIS_REQUIRES = ['scikit-learn>=1.2', 'matplotlib>=3.5']
 EXPORT_REQUIRES = ['onnx>=1.15', 'onnxruntime>=1.17', 'onnxscript>=0.2']
+# The light pose-extraction backend (RTMDet + RTMPose ONNX models through
+# onnxruntime, --backend onnx). OpenCV already comes with mmcv-lite; use
+# onnxruntime-gpu in place of onnxruntime for a CUDA device.
+POSE_ONNX_REQUIRES = ['onnxruntime>=1.17']
 
 version = {}
 with open('mmskelcl/version.py', encoding='utf-8') as f:
@@ -42,8 +46,11 @@ setup(
     extras_require={
         'analysis': ANALYSIS_REQUIRES,
         'export': EXPORT_REQUIRES,
+        # onnx (from EXPORT_REQUIRES) also builds the pose backend's test
+        # models.
         'tests': ['pytest>=7', 'pytest-timeout'] + ANALYSIS_REQUIRES +
-        EXPORT_REQUIRES,
+        EXPORT_REQUIRES + POSE_ONNX_REQUIRES,
+        'pose-onnx': POSE_ONNX_REQUIRES,
         # 2D pose extraction (tools/data/extract_2d_skeleton.py). Only what
         # installs from the registry as is: the README's "Pose extraction
         # (optional)" steps add full mmcv 2.1.0 (built with its ops, in
