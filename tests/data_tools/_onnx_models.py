@@ -51,9 +51,10 @@ def _bright_mask(thr: float):
 
 
 def make_rtmdet(path, input_hw: Tuple[int, int] = (640, 640),
-                thr: float = 1.0, box_dim: int = 5) -> str:
+                thr: float = 1.0, box_dim: int = 5,
+                dynamic: bool = False) -> str:
     """The detector stand-in (``box_dim`` 6 imitates an export without
-    NMS, which the backend refuses)."""
+    NMS, which the backend refuses; ``dynamic``: symbolic H, W)."""
     from onnx import TensorProto, helper
     h, w = input_hw
     nodes, inits = _bright_mask(thr)
@@ -88,8 +89,9 @@ def make_rtmdet(path, input_hw: Tuple[int, int] = (640, 640),
         _const('dets_shape', np.int64([1, 2, box_dim])),
         _const('labels_c', np.int64([[0, LABEL_OTHER]]))
     ] + ([_const('zero', np.float32([0]))] if box_dim > 5 else [])
+    shape = [1, 3, 'height', 'width'] if dynamic else [1, 3, h, w]
     inputs = [helper.make_tensor_value_info('input', TensorProto.FLOAT,
-                                            [1, 3, h, w])]
+                                            shape)]
     outputs = [
         helper.make_tensor_value_info('dets', TensorProto.FLOAT,
                                       [1, 'num_dets', box_dim]),

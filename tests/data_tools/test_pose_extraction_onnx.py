@@ -26,7 +26,8 @@ def models(tmp_path_factory):
                 pose_r3=make_rtmpose(root / 'rtmpose_r3.onnx', ratio=3),
                 pose_named=make_rtmpose(root / 'other.onnx',
                                         names=('out_a', 'out_b')),
-                det_raw=make_rtmdet(root / 'raw.onnx', box_dim=6))
+                det_raw=make_rtmdet(root / 'raw.onnx', box_dim=6),
+                det_dynamic=make_rtmdet(root / 'dyn.onnx', dynamic=True))
 
 
 def _square_frame(x, y, bgr, size=SQUARE):
@@ -112,6 +113,11 @@ def test_detector_rescales_filters_labels_and_reads_bgr(models):
     np.testing.assert_allclose(boxes[0], [30, 100, 90, 160, 0.95], atol=0.6)
     # channel 0 is blue (BGR): a red square is nobody (score 0)
     assert est.detect(_square_frame(30, 100, (0, 0, 255)))[0, 4] == 0
+    # a dynamic input size is RTMDet's 640x640
+    dyn = ONNXPoseEstimator(models['pose'], models['det_dynamic'])
+    assert dyn.det_hw == (640, 640)
+    np.testing.assert_array_equal(
+        dyn.detect(_square_frame(30, 100, (255, 0, 0))), boxes)
     # label 2 only: the full 640x640 input box, in frame pixels, clipped
     other = ONNXPoseEstimator(models['pose'], models['det'], det_cat_id=2)
     np.testing.assert_allclose(

@@ -5,7 +5,8 @@ Needs only ``onnxruntime`` and OpenCV (``pip install "mmskelcl[pose-onnx]"``;
 MMPose. The models are ONNX files as MMDeploy exports them (and as rtmlib
 and MMPose's RTMPose page distribute them):
 
-* RTMDet (with NMS): input ``(1, 3, H, W)`` (640x640 for RTMDet-m),
+* RTMDet (with NMS): input ``(1, 3, H, W)`` (640x640 for RTMDet-m, also
+  when dynamic),
   outputs ``dets`` ``(1, N, 5)`` ``x1, y1, x2, y2, score`` in input
   pixels and ``labels`` ``(1, N)``. A person-only detector may have no
   ``labels`` output.
@@ -30,7 +31,9 @@ from .rtm_transforms import (RTMDET_MEAN_BGR, RTMDET_STD_BGR,
 ONNX_EXTRA_HINT = (
     'onnxruntime is not installed: pip install "mmskelcl[pose-onnx]" '
     '(or pip install onnxruntime; onnxruntime-gpu for a CUDA device)')
-#: Input size (h, w) assumed when the pose model's is dynamic.
+#: Input sizes (h, w) assumed when a model's is dynamic (RTMDet-m,
+#: RTMPose COCO body).
+DEFAULT_DET_HW = (640, 640)
 DEFAULT_POSE_HW = (256, 192)
 
 
@@ -66,8 +69,9 @@ def open_session(path: str, device: str = 'cpu'):
 
 
 def _input_hw(session, path: str,
-              default: Optional[Tuple[int, int]]) -> Tuple[int, int]:
-    """(h, w) of the model's image input (B, 3, H, W)."""
+              default: Tuple[int, int]) -> Tuple[int, int]:
+    """(h, w) of the model's image input (B, 3, H, W); ``default`` if it
+    is dynamic."""
     shape = session.get_inputs()[0].shape
     if len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != 3):
         raise ValueError(f'{path}: input {shape} is not an image batch '
@@ -75,10 +79,6 @@ def _input_hw(session, path: str,
     h, w = shape[2:]
     if isinstance(h, int) and isinstance(w, int):
         return h, w
-    if default is None:
-        raise ValueError(f'{path}: the input size {shape} is dynamic; export '
-                         'the detector with a static input (e.g. MMDeploy\'s '
-                         'detection_onnxruntime_static.py)')
     return default
 
 
@@ -123,7 +123,7 @@ class ONNXPoseEstimator(PoseEstimator):
         if det_onnx is not None:
             self.det = open_session(det_onnx, device)
             self.det_path = det_onnx
-            self.det_hw = _input_hw(self.det, det_onnx, None)
+            self.det_hw = _input_hw(self.det, det_onnx, DEFAULT_DET_HW)
             self.det_input = self.det.get_inputs()[0].name
             self.det_names = _output_names(self.det, ['dets', 'labels'])
 
