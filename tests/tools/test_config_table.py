@@ -69,7 +69,8 @@ def test_unknown_names_are_errors(tmp_path, capsys, path, what):
 # independent of the script: what each name must build
 BACKBONES = dict(ctrgcn='CTRGCN', stgcnpp=('STGCN', 'STGCNTaps'),
                  agcn='AGCN', blockgcn='BlockGCN', hyperformer='Hyperformer',
-                 infogcn='InfoGCN', hcn='HCN', stgcn='STGCNTaps')
+                 infogcn='InfoGCN', hcn='HCN', stgcn='STGCNTaps',
+                 bigru='BiGRU', dsta='DSTANet')
 AUX = dict(cacl=('graph', 'GraphContrastHead'),
            skeletongcl=('graph', 'GraphContrastHead'),
            frhead=('fr', 'FRHead'), csre=('csre', 'CSREHead'))

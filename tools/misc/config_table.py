@@ -52,6 +52,8 @@ ENCODERS = OrderedDict([
     ('hyperformer', 'Hyperformer'),
     ('infogcn', 'InfoGCN'),
     ('hcn', 'HCN'),
+    ('bigru', 'BiGRU'),
+    ('dsta', 'DSTA-Net'),
 ])
 STREAMS = ('j', 'b', 'jm', 'bm', 'm')
 PROTOCOLS = OrderedDict([
@@ -60,6 +62,7 @@ PROTOCOLS = OrderedDict([
     ('linear', 'linear probe (released: 150 ep)'),
     ('linear_paper', 'linear probe (paper: 100 ep)'),
     ('finetune', 'finetune'),
+    ('finetune_paper', 'finetune (paper: lr 0.05, reduce on plateau)'),
     ('semi1', 'semi-supervised, 1 % labels'),
     ('semi10', 'semi-supervised, 10 % labels'),
     ('transfer_linear', 'transfer: linear probe of another pretraining'),

@@ -10,6 +10,7 @@ from mmengine.model import BaseModule
 
 TOKEN_LAYOUTS = ('NMCTV', 'NTC')
 POOL_NORMS = ('tokens', 'mask')
+POOLS = ('mean', 'last')
 
 
 @MODELS.register_module()
@@ -45,9 +46,12 @@ class AttnMaskNeck(BaseModule):
     """MHSAM + mask pooling + projector (SkeAttnCLR, Eqs. 2-7).
 
     Tokens are the feature map's positions per person: ``'NMCTV'`` (ST-GCN,
-    ``(N, M, C, T', V)`` -> ``N*M`` sequences of ``T'V`` tokens, pooled
-    means over tokens then over persons) or ``'NTC'`` (recurrent encoders,
-    ``(N, T, C)``, pooled at the last step as released for BiGRU).
+    DSTA-Net, and BiGRU's ``(N, 1, C, T, 1)``: ``(N, M, C, T', V)`` ->
+    ``N*M`` sequences of ``T'V`` tokens, pooled over tokens then averaged
+    over persons) or ``'NTC'`` (a bare ``(N, T, C)`` sequence). ``pool``
+    is how a sequence is pooled: ``'mean'`` over its tokens, or ``'last'``,
+    its last token only (the released BiGRU: global and masked features
+    are read at the last time step; needs ``V = 1``).
 
     ``M_s = sigmoid(lam * proj(MHSA(LN(X))))`` has one value per token and
     channel (``mask_granularity='channel'``) or per token (``'token'``);
@@ -65,6 +69,8 @@ class AttnMaskNeck(BaseModule):
         pool_norm (str): ``'tokens'`` or ``'mask'``.
         with_attn (bool): Build the MHSAM (False: global branch only).
         token_layout (str): ``'NMCTV'`` or ``'NTC'``.
+        pool (str, optional): ``'mean'`` or ``'last'``; None: ``'last'``
+            for ``'NTC'``, ``'mean'`` for ``'NMCTV'``.
         projector (dict): The shared projector (``MLP1D``).
     """
 
@@ -80,6 +86,7 @@ class AttnMaskNeck(BaseModule):
                  pool_norm: str = 'tokens',
                  with_attn: bool = True,
                  token_layout: str = 'NMCTV',
+                 pool: Optional[str] = None,
                  projector: dict = dict(type='MLP1D', in_channels=256,
                                         hid_channels=256, out_channels=128),
                  init_cfg: Optional[dict] = None) -> None:
@@ -94,6 +101,11 @@ class AttnMaskNeck(BaseModule):
             raise ValueError(f'pool_norm must be in {POOL_NORMS} and '
                              f'token_layout in {TOKEN_LAYOUTS}, got '
                              f'{pool_norm!r}, {token_layout!r}')
+        if pool is None:
+            pool = 'last' if token_layout == 'NTC' else 'mean'
+        if pool not in POOLS:
+            raise ValueError(f'pool must be one of {POOLS}, got {pool!r}')
+        self.pool = pool
         self.in_channels, self.num_heads, self.lam = in_channels, num_heads, lam
         self.attn_drop = attn_drop
         self.mask_granularity = mask_granularity
@@ -113,6 +125,11 @@ class AttnMaskNeck(BaseModule):
         if self.token_layout == 'NTC':
             return feat
         N, M, C, T, V = feat.shape
+        if self.pool == 'last' and V != 1:
+            raise ValueError(
+                f"pool='last' reads the last time step of a sequence "
+                f'encoder (output (N, M, C, T, 1)); got V = {V} joints: use '
+                "pool='mean' for joint maps")
         return feat.permute(0, 1, 3, 4, 2).reshape(N * M, T * V, C)
 
     def _merge(self, pooled: torch.Tensor, feat: torch.Tensor) -> torch.Tensor:
@@ -123,9 +140,9 @@ class AttnMaskNeck(BaseModule):
         return pooled.view(N, M, -1).mean(1)
 
     def pool_global(self, feat: torch.Tensor) -> torch.Tensor:
-        """Global average pooling (last step for ``'NTC'``): ``(N, C)``."""
+        """Global pooling (mean or last token, ``pool``): ``(N, C)``."""
         x = self.tokens(feat)
-        pooled = x[:, -1] if self.token_layout == 'NTC' else x.mean(1)
+        pooled = x[:, -1] if self.pool == 'last' else x.mean(1)
         return self._merge(pooled, feat)
 
     def attention_mask(self, feat: torch.Tensor) -> torch.Tensor:
@@ -150,7 +167,7 @@ class AttnMaskNeck(BaseModule):
             raise ValueError(f'mask of shape {tuple(mask.shape)} does not '
                              f'match the tokens {tuple(x.shape)}: query and '
                              'key clips need the same length')
-        if self.token_layout == 'NTC':  # released BiGRU: the last step
+        if self.pool == 'last':  # released BiGRU: the last step
             x, mask = x[:, -1:], mask[:, -1:]
         inv = 1 - mask
         if self.pool_norm == 'tokens':
@@ -167,4 +184,4 @@ class AttnMaskNeck(BaseModule):
     def extra_repr(self) -> str:
         return (f'heads={self.num_heads}, lam={self.lam}, '
                 f'granularity={self.mask_granularity!r}, '
-                f'pool_norm={self.pool_norm!r}')
+                f'pool={self.pool!r}, pool_norm={self.pool_norm!r}')
