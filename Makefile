@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -q
 
-.PHONY: install install-tests demo demo-csre test test-slow test-dist wheel-smoke clean
+.PHONY: install install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr
 
 $(VENV)/.stamp-install: setup.py
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
@@ -35,6 +35,12 @@ demo: install
 demo-csre: install
 	$(PY) tools/run_demo.py --methods ctrgcn csre_ctrgcn \
 		--work-dir work_dirs/demo_csre
+
+# SkeAttnCLR: self-supervised pretraining on the demo set (labels unused),
+# kNN, and a linear probe of the pretrained frozen backbone against the same
+# probe on a random frozen backbone (same seed).
+demo-skeattnclr: install
+	$(PY) tools/run_demo_skeattnclr.py
 
 test: install-tests
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)

@@ -24,6 +24,10 @@ def test_shear_by_hand():
     expected = [x + a[0] * y + a[1] * z, a[2] * x + y + a[3] * z,
                 a[4] * x + a[5] * y + z]
     np.testing.assert_allclose(out[1, 3, 7], expected, rtol=1e-5)
+    # 2D: the x-y block of the same matrix
+    out2 = shear(dict(keypoint=kp[..., :2].copy()))['keypoint']
+    np.testing.assert_allclose(out2[1, 3, 7], [x + a[0] * y, a[2] * x + y],
+                               rtol=1e-5)
     np.random.seed(0)
     draws = [RandomShear(0.5)._sample_matrix() for _ in range(200)]
     off = np.array([d[~np.eye(3, dtype=bool)] for d in draws])
@@ -94,5 +98,5 @@ def test_center_per_frame_and_align_shoulders():
                                np.linalg.norm(out[0, 1, 3] - out[0, 1, 9]),
                                rtol=1e-5)
     assert (al[1, 4:] == 0).all()
-    with pytest.raises(ValueError, match='3D'):
-        RandomShear()(dict(keypoint=kp[..., :2].copy()))
+    with pytest.raises(ValueError, match='2D or 3D'):
+        RandomShear()(dict(keypoint=kp[..., :1].copy()))

@@ -82,9 +82,11 @@ class AlignShoulders(BaseTransform):
 class RandomShear(BaseTransform):
     """``p' = S p`` with ``S = [[1, a1, a2], [a3, 1, a4], [a5, a6, 1]]``,
     ``a_i ~ U(-amplitude, amplitude)``, one matrix per sample shared by all
-    persons, frames and joints (SkeletonCLR's ``shear``).
+    persons, frames and joints (SkeletonCLR's ``shear``). 2D keypoints
+    (an extension for 2D data such as FineGym's; not in the papers) get the
+    x-y block ``[[1, a1], [a3, 1]]`` of the same draw.
 
-    Required Keys: keypoint (M, T, V, 3). Modified Keys: keypoint.
+    Required Keys: keypoint (M, T, V, 3 or 2). Modified Keys: keypoint.
 
     Args:
         amplitude (float): Defaults to 0.5.
@@ -100,11 +102,12 @@ class RandomShear(BaseTransform):
     def transform(self, results: Dict) -> Dict:
         keypoint = results['keypoint']
         check_keypoint(keypoint, type(self).__name__)
-        if keypoint.shape[-1] != 3:
-            raise ValueError('RandomShear needs 3D keypoints (C=3), got '
-                             f'C={keypoint.shape[-1]}')
+        C = keypoint.shape[-1]
+        if C not in (2, 3):
+            raise ValueError('RandomShear needs 2D or 3D keypoints (C=2 or '
+                             f'3), got C={C}')
         out = float_array(keypoint)
-        out[...] = keypoint @ self._sample_matrix().T
+        out[...] = keypoint @ self._sample_matrix()[:C, :C].T
         results['keypoint'] = out
         return results
 

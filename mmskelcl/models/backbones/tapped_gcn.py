@@ -13,6 +13,7 @@ import torch
 from mmaction.models.backbones import AAGCN, STGCN
 from mmaction.registry import MODELS
 
+from ...structures.layouts import EXTRA_LAYOUTS
 from ..utils.freeze import FreezeMixin
 from ..utils.taps import TapInfo, TapMixin
 
@@ -108,11 +109,25 @@ class BlockTapMixin(FreezeMixin, TapMixin):
         return feats, out
 
 
+def named_layout(graph_cfg: dict) -> dict:
+    """``graph_cfg`` with a layout name MMAction2's ``Graph`` does not know
+    but this project registers (``'nwucla'``, ``'nturgb+d_agcn'``) replaced
+    by its ``num_node`` / ``inward`` / ``center`` dict; otherwise unchanged.
+    """
+    layout = graph_cfg.get('layout')
+    if isinstance(layout, str) and layout in EXTRA_LAYOUTS:
+        layout = EXTRA_LAYOUTS[layout]
+        graph_cfg = dict(graph_cfg, layout=dict(
+            layout, inward=list(layout['inward'])))
+    return graph_cfg
+
+
 @MODELS.register_module()
 class STGCNTaps(BlockTapMixin, STGCN):
     """MMAction2's :class:`STGCN` (ST-GCN, and ST-GCN++ with
     ``gcn_adaptive='init', gcn_with_res=True, tcn_type='mstcn'``) with the
-    taps of :class:`BlockTapMixin`.
+    taps of :class:`BlockTapMixin`. ``graph_cfg.layout`` also takes the
+    project's layout names (``'nwucla'``).
 
     Args:
         out_taps (Sequence[str]): Taps returned by default.
@@ -127,6 +142,10 @@ class STGCNTaps(BlockTapMixin, STGCN):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  **kwargs) -> None:
+        if 'graph_cfg' in kwargs:
+            kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
+        else:
+            args = (named_layout(args[0]), ) + tuple(args[1:])
         super().__init__(*args, **kwargs)
         self._init_block_taps(out_taps, frozen_stages, norm_eval)
 
@@ -134,7 +153,8 @@ class STGCNTaps(BlockTapMixin, STGCN):
 @MODELS.register_module()
 class AAGCNTaps(BlockTapMixin, AAGCN):
     """MMAction2's :class:`AAGCN` (2s-AGCN with attention) with the taps of
-    :class:`BlockTapMixin`.
+    :class:`BlockTapMixin`. ``graph_cfg.layout`` also takes the project's
+    layout names (``'nwucla'``).
 
     Args:
         out_taps (Sequence[str]): Taps returned by default.
@@ -149,5 +169,9 @@ class AAGCNTaps(BlockTapMixin, AAGCN):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  **kwargs) -> None:
+        if 'graph_cfg' in kwargs:
+            kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
+        else:
+            args = (named_layout(args[0]), ) + tuple(args[1:])
         super().__init__(*args, **kwargs)
         self._init_block_taps(out_taps, frozen_stages, norm_eval)

@@ -119,3 +119,21 @@ def test_frhead_on_mmaction2_backbones_from_config(case):
         b = plain.test_step(batch)
     for x, y in zip(a, b):
         assert torch.equal(x.pred_score, y.pred_score)
+
+
+def test_project_layout_names_build_the_same_graph():
+    """'nwucla' by name gives the graph of the spelled-out dict (what the
+    ST-GCN++ NW-UCLA configs pass), and the caller's dict is not changed."""
+    from mmskelcl.models.backbones import STGCNTaps
+    from mmskelcl.structures.layouts import NWUCLA_LAYOUT
+    cfg = dict(layout='nwucla', mode='spatial')
+    named = STGCNTaps(graph_cfg=cfg, base_channels=8, num_stages=2)
+    spelled = STGCNTaps(graph_cfg=dict(layout=dict(NWUCLA_LAYOUT),
+                                       mode='spatial'),
+                        base_channels=8, num_stages=2)
+    assert cfg == dict(layout='nwucla', mode='spatial')
+    assert named.graph.A.shape == (3, 20, 20)
+    assert (named.graph.A == spelled.graph.A).all()
+    # hand check: joint 2 (shoulder centre) is joined to 1, 3, 4 and 8
+    adj = (named.graph.A.sum(0) > 0)
+    assert set(adj[2].nonzero()[0].tolist()) == {1, 2, 3, 4, 8}
