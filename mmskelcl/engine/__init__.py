@@ -4,10 +4,11 @@ from .knn_eval import KNNMetric, KNNValLoop, weighted_knn
 from .memory_bank_hook import MemoryBankHook, original_dataset_length
 from .momentum_update_hook import MomentumUpdateHook, momentum_at
 from .run_check_hooks import ClassCountHook, StreamMetaHook, label_range
+from .train_loss_metric_hook import TrainLossMetricHook
 
 __all__ = [
     'BF16AmpOptimWrapper', 'ClassCountHook', 'CompileBackboneHook',
     'compile_backbone', 'KNNMetric', 'KNNValLoop', 'MemoryBankHook',
     'MomentumUpdateHook', 'StreamMetaHook', 'label_range', 'momentum_at',
-    'original_dataset_length', 'weighted_knn'
+    'original_dataset_length', 'TrainLossMetricHook', 'weighted_knn'
 ]

@@ -17,8 +17,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 DATASETS = {'ntu60_xsub': ('xsub', 60), 'ntu60_xview': ('xview', 60),
             'ntu120_xsub': ('xsub', 120), 'ntu120_xset': ('xset', 120)}
-PROTOCOLS = ('pretrain', 'linear', 'linear_paper', 'finetune', 'semi1',
-             'semi10')
+PROTOCOLS = ('pretrain', 'linear', 'linear_paper', 'finetune',
+             'finetune_paper', 'semi1', 'semi10')
+PKU = {'pkummd1': 'data/pkummd/pkummd1.pkl',
+       'pkummd2': 'data/pkummd/pkummd2.pkl'}
 
 
 def _cfg(ds, stream, protocol):
@@ -87,6 +89,44 @@ def test_downstream_recipes(ds, stream):
     paper = _cfg(ds, stream, 'linear_paper')
     assert paper.train_cfg.max_epochs == 100
     assert paper.param_scheduler[0].milestones == [60]
+
+
+@pytest.mark.parametrize('ds', sorted(PKU))
+@pytest.mark.parametrize('stream', ['j', 'b', 'm'])
+def test_pku_finetune_and_semi_recipes(ds, stream):
+    """PKU-MMD finetune / semi configs: the NTU recipes (the release has
+    none for PKU-MMD) on the pickle of tools/data/pkummd_to_pkl.py, and the
+    subsets named as tools/data/make_semi_splits.py writes them."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'make_semi_splits', osp.join(REPO, 'tools', 'data',
+                                     'make_semi_splits.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    pre = f'work_dirs/{ds}/skeattnclr_stgcn_{stream}_pretrain/epoch_300.pth'
+    expect = dict(finetune=(0.008, [60, 100], 'xsub_train'),
+                  semi1=(0.005, [50, 100], tool.subset_name('xsub_train',
+                                                            0.01)),
+                  semi10=(0.01, [60, 100], tool.subset_name('xsub_train',
+                                                            0.1)))
+    for protocol, (lr, steps, split) in expect.items():
+        cfg = _cfg(ds, stream, protocol)
+        bb = cfg.model.backbone
+        assert bb.init_cfg == dict(type='Pretrained', checkpoint=pre,
+                                   prefix='backbone.')
+        assert (bb.frozen_stages, bb.norm_eval) == (-1, True)
+        assert cfg.model.cls_head.num_classes == 51
+        for loader in ('train_dataloader', 'val_dataloader'):
+            data = cfg[loader].dataset
+            assert data.ann_file == PKU[ds] and data.num_classes == 51
+            assert data.stream == ('jm' if stream == 'm' else stream)
+            assert 'pkummd_to_pkl.py' in data.missing_hint
+        assert cfg.train_dataloader.dataset.split == split
+        assert cfg.val_dataloader.dataset.split == 'xsub_val'
+        opt = cfg.optim_wrapper.optimizer
+        assert (opt.lr, opt.weight_decay) == (lr, 0)
+        assert cfg.param_scheduler[0].milestones == steps
+        assert cfg.train_cfg.max_epochs == 150
 
 
 def test_pretrain_model_builds_at_full_size():
