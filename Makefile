@@ -54,7 +54,8 @@ test-slow: install-tests
 # pytorch (gloo); about 100 CPU-seconds, so not part of `make test`.
 test-dist: install-tests
 	MMSKELCL_TORCHRUN=1 $(PY) -m pytest tests/engine/test_torchrun_cpu.py \
-		tests/engine/test_csre_torchrun.py $(PYTEST_ARGS)
+		tests/engine/test_csre_torchrun.py \
+		tests/engine/test_skeattnclr_torchrun.py $(PYTEST_ARGS)
 
 # Build the wheel, install it in a fresh venv and import every registered
 # module from it (the MMAction2 DRN defect shipped because nobody did this).
