@@ -11,6 +11,8 @@ Usage::
         [--shape M T V C] [--amp] [--compile] [--seed N] [--no-memory]
     python tools/benchmark.py --pipeline CONFIG [--clips N]
         [--ann-file PATH | --synthetic [--frames T]] [--step-rates S ...]
+    python tools/benchmark.py --skeattnclr [PRETRAIN_CONFIG]
+        [--batch-size N] [--iters N] [--warmup N] [--device cpu|cuda]
 
 Random inputs are shaped by the config (see
 :func:`mmskelcl.utils.benchmark.infer_input_shape`). The results are
@@ -36,6 +38,14 @@ each transform and the workers a GPU needs at ``--step-rates`` steps per
 second (see :mod:`mmskelcl.utils.benchmark.pipeline`). Without the
 config's annotation file (or with ``--synthetic``) it runs on synthetic
 clips of ``--frames`` frames shaped like the dataset's.
+
+``--skeattnclr [PRETRAIN_CONFIG]`` (default
+``configs/ntu60_xsub/skeattnclr_stgcn_j_pretrain.py``) times a SkeAttnCLR
+pretraining iteration (train step + momentum update) against a supervised
+step of the same encoder, interleaved in one run, at the config's batch
+size (128), and reports the ratio and the bytes of the queue and of the
+key encoder (see :mod:`mmskelcl.utils.benchmark.skeattnclr`). On a CPU
+give ``--iters 3 --warmup 1``: one step at batch 128 takes seconds.
 
 ``--csre-overhead DATASET`` benchmarks every encoder's CSRE config against
 its baseline config (joint stream) in one run, CSRE banks of the dataset's
@@ -88,6 +98,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bank-loss', action='store_true',
                         help='benchmark the bank loss against the '
                         'per-sample reference instead of a config')
+    parser.add_argument(
+        '--skeattnclr', nargs='?', metavar='PRETRAIN_CONFIG',
+        const=os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            'configs', 'ntu60_xsub', 'skeattnclr_stgcn_j_pretrain.py'),
+        help='SkeAttnCLR pretraining step vs a supervised step of its '
+        'encoder (ratio), queue and key-encoder bytes')
     parser.add_argument('--csre-overhead', metavar='DATASET',
                         help='CSRE vs plain encoder, every encoder of '
                         '--encoders, on configs/DATASET (e.g. ntu60_xsub)')
@@ -199,6 +216,16 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(enc.markdown_table(res), file=sys.stderr, flush=True)
         print(json.dumps(res), flush=True)
         return
+    if args.skeattnclr:
+        from mmskelcl.utils.benchmark.skeattnclr import (
+            format_skeattnclr_cost, skeattnclr_cost)
+        res = skeattnclr_cost(
+            args.skeattnclr, batch_size=args.batch_size, iters=args.iters,
+            warmup=args.warmup, device=args.device,
+            cfg_options=args.cfg_options, shape=args.shape, seed=args.seed)
+        print(format_skeattnclr_cost(res), file=sys.stderr, flush=True)
+        print(json.dumps(res), flush=True)
+        return
     if args.csre_overhead:
         from mmskelcl.utils.benchmark.csre import (ENCODERS, TRAIN_SIZES,
                                                    csre_overhead, csre_pairs,
@@ -216,7 +243,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         return
     if args.config is None:
         raise SystemExit('a CONFIG (or --pipeline CONFIG, --bank-loss, '
-                         '--csre-overhead DATASET) is required')
+                         '--skeattnclr, --csre-overhead DATASET) is '
+                         'required')
     result = benchmark(
         args.config,
         batch_size=args.batch_size,

@@ -1,7 +1,7 @@
 # Finetuning of the SkeAttnCLR joint motion ST-GCN on NTU RGB+D 60 X-Sub
-# (released: all layers train, BN statistics fixed (norm_eval), dropout off,
-# lr 0.008, wd 0, 150 epochs, x0.1 at 60 and 100). The paper's alternative: lr
-# 0.05 with ReduceOnPlateauLR(monitor='loss').
+# (released: all layers train, BN statistics fixed (norm_eval), dropout off, lr
+# 0.008, wd 0, 150 epochs, x0.1 at 60 and 100). The paper's schedule (lr 0.05,
+# reduce on plateau): _finetune_paper.py.
 _base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
 stream = 'jm'
 pretrained = 'work_dirs/ntu60_xsub/skeattnclr_stgcn_m_pretrain/epoch_300.pth'

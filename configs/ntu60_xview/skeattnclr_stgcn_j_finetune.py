@@ -1,7 +1,7 @@
 # Finetuning of the SkeAttnCLR joint ST-GCN on NTU RGB+D 60 X-View (released:
 # all layers train, BN statistics fixed (norm_eval), dropout off, lr 0.005, wd
-# 0, 150 epochs, x0.1 at 60 and 100). The paper's alternative: lr 0.05 with
-# ReduceOnPlateauLR(monitor='loss').
+# 0, 150 epochs, x0.1 at 60 and 100). The paper's schedule (lr 0.05, reduce on
+# plateau): _finetune_paper.py.
 _base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
 stream = 'j'
 pretrained = 'work_dirs/ntu60_xview/skeattnclr_stgcn_j_pretrain/epoch_300.pth'
