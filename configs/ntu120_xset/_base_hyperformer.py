@@ -4,10 +4,12 @@
 # SGD 0.025 nesterov, wd 4e-4, 5 warm-up epochs, 140 epochs,
 # x0.1 at 110 and 120; window 64 (crop-resize p in [0.5, 1],
 # centre 0.95 at test), random rotation +-0.3 rad; joint_label as released.
-# Not replicated: the released NTU feeder re-centres the joint stream on
-# joint 21 (spine) in every frame keeping that joint's trajectory, and keeps
-# joint 21's trajectory in the bone stream; this pipeline is CTR-GCN's
-# (origin at joint 2 of the first frame), as for the other encoders here.
+# Data: CTR-GCN's pipeline (origin at joint 2 of the first frame) plus the
+# released feeder's per-frame centring before the stream conversion
+# (GenStreamFeat frame_center, centre joint 21 from the layout): the joint
+# stream is re-centred on joint 21 in every frame, which keeps its own
+# trajectory, and the bone stream keeps joint 21's trajectory in place of
+# its zero self-bone; the motion streams are motions of these.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/sgd_warmup_step.py',
     '../_base_/models/hyperformer.py', '../_base_/datasets/ntu3d.py'
@@ -29,8 +31,10 @@ param_scheduler = [
 ]
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xset_train'))
+                 split='xset_train',
+                 pipeline={{_base_.frame_center_train_pipeline}}))
 val_dataloader = dict(
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xset_val'))
+                 split='xset_val',
+                 pipeline={{_base_.frame_center_test_pipeline}}))
 test_dataloader = val_dataloader

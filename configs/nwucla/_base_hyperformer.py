@@ -2,7 +2,12 @@
 # Released recipe (ZhouYuxuanYX/Hyperformer config/ucla/*.yaml, identical in
 # CSRE's release): batch 16, SGD 0.025 nesterov, weight decay 0, 5 warm-up
 # epochs, 150 epochs, x0.1 at 110 and 120; 52 frames, train set repeated 5
-# times (the CTR-GCN UCLA feeder of ../_base_/datasets/nwucla.py).
+# times (the CTR-GCN UCLA feeder of ../_base_/datasets/nwucla.py), plus the
+# released feeder's per-frame centring before the stream conversion
+# (GenStreamFeat frame_center, centre joint 3 from the layout): the joint
+# stream is re-centred on joint 3 in every frame, which keeps its own
+# trajectory, and the bone stream keeps joint 3's trajectory in place of
+# its zero self-bone; the motion streams are motions of these.
 # Body-part partition per stream, as released: joint / joint motion use
 # `joint_label_j`, bone / bone motion `joint_label_b` (the stream files set
 # it).
@@ -28,3 +33,9 @@ param_scheduler = [
     dict(type='MultiStepLR', milestones=[110, 120], gamma=0.1,
          by_epoch=True, begin=0),
 ]
+train_dataloader = dict(
+    dataset=dict(dataset=dict(
+        pipeline={{_base_.frame_center_train_pipeline}})))
+val_dataloader = dict(
+    dataset=dict(pipeline={{_base_.frame_center_test_pipeline}}))
+test_dataloader = val_dataloader

@@ -37,6 +37,17 @@ test_pipeline = [
     dict(type='FormatGCNInput', num_person=num_person),
     dict(type='PackActionInputs', meta_keys=meta_keys),
 ]
+# Hyperformer's released feeders also centre every frame on the layout's
+# centre joint (joint 21), which keeps its trajectory, before the bone /
+# motion conversion (GenStreamFeat frame_center).
+frame_center_train_pipeline = [
+    dict(step, frame_center=True) if step['type'] == 'GenStreamFeat' else step
+    for step in train_pipeline
+]
+frame_center_test_pipeline = [
+    dict(step, frame_center=True) if step['type'] == 'GenStreamFeat' else step
+    for step in test_pipeline
+]
 dataset_common = dict(
     type='SkeletonDataset', ann_file=ann_file, missing_hint=missing_hint,
     stream=stream)

@@ -7,6 +7,10 @@ its three layouts, plus ``nwucla``) and reuse MMAction2's arithmetic, so
 streams match MMAction2 where both apply. For scored layouts
 (``layouts.SCORED_LAYOUTS``) the score channel is averaged, not
 differenced, like MMAction2.
+
+``GenStreamFeat(frame_center=True)`` adds Hyperformer's per-frame centring
+(``ZhouYuxuanYX/Hyperformer`` ``feeders/feeder_ntu.py`` and
+``feeder_ucla.py``), with the centre joint taken from the layout's graph.
 """
 from typing import Dict, Sequence
 
@@ -17,7 +21,7 @@ from mmengine.dataset import Compose
 from mmaction.datasets.transforms import (GenSkeFeat, JointToBone,
                                           MergeSkeFeat, ToMotion)
 from mmaction.registry import TRANSFORMS
-from ...structures.layouts import SCORED_LAYOUTS, bone_pairs
+from ...structures.layouts import SCORED_LAYOUTS, bone_pairs, build_graph
 
 STREAMS = ('j', 'b', 'jm', 'bm')
 
@@ -83,6 +87,21 @@ class GenStreamFeat(GenSkeFeat):
     motion). For 2D layouts a ``keypoint_score`` is first appended as a
     channel (x, y, score) and averaged for bones and motion.
 
+    With ``frame_center=True`` (Hyperformer's released feeders), before
+    the motion conversion:
+
+    * ``j``: every frame of every person is translated so that the
+      layout's centre joint ``c`` is the origin, and joint ``c`` then holds
+      its own original position (its trajectory) instead of zero:
+      ``j[m, t, v] = x[m, t, v] - x[m, t, c]`` for ``v != c`` and
+      ``j[m, t, c] = x[m, t, c]``;
+    * ``b``: the centre joint's zero self-bone is replaced by its position,
+      ``b[m, t, c] = x[m, t, c]`` (other bones are translation-invariant);
+    * ``jm`` / ``bm`` are the motions of these ``j`` / ``b``.
+
+    Only the coordinate channels are moved, never a score channel;
+    all-zero padding stays zero.
+
     Required Keys:
 
         - keypoint (M, T, V, C)
@@ -104,11 +123,15 @@ class GenStreamFeat(GenSkeFeat):
         feats (Sequence[str]): Streams to output, in order. Defaults to
             ``('j', )``.
         axis (int): Concatenation axis. Defaults to -1.
+        frame_center (bool): Hyperformer's per-frame centring on the
+            layout graph's ``center`` joint (NTU joint 21, index 20;
+            NW-UCLA joint 3, index 2). The centre's bone must be a self
+            pair (a root) so that no bone is lost. Defaults to False.
     """
 
     def __init__(self, layout: str, feats: Sequence[str] = ('j', ),
-                 axis: int = -1) -> None:
-        bone_pairs(layout)  # clear error for unknown layouts
+                 axis: int = -1, frame_center: bool = False) -> None:
+        pairs = bone_pairs(layout)  # clear error for unknown layouts
         feats = [feats] if isinstance(feats, str) else list(feats)
         unknown = [f for f in feats if f not in STREAMS]
         if not feats or unknown:
@@ -117,9 +140,23 @@ class GenStreamFeat(GenSkeFeat):
         self.dataset = self.layout = layout
         self.feats = feats
         self.axis = axis
+        self.frame_center = frame_center
+        self.center = None
+        if frame_center:
+            self.center = build_graph(dict(layout=layout)).center
+            if (self.center, self.center) not in pairs:
+                raise ValueError(
+                    f'frame_center: the centre joint {self.center} of '
+                    f'layout {layout!r} has a bone to another joint, which '
+                    'its trajectory would overwrite; use frame_center=False '
+                    'for this layout')
         ops = []
         if 'b' in feats or 'bm' in feats:
             ops.append(LayoutJointToBone(layout=layout, target='b'))
+            if frame_center:
+                ops.append(self._bone_trajectory)
+        if frame_center:
+            ops.append(self._center_frames)
         ops.append(KeyMapper(remapping={'keypoint': 'j'}))
         if 'jm' in feats:
             ops.append(LayoutToMotion(layout=layout, source='j', target='jm'))
@@ -127,6 +164,29 @@ class GenStreamFeat(GenSkeFeat):
             ops.append(LayoutToMotion(layout=layout, source='b', target='bm'))
         ops.append(MergeSkeFeat(feat_list=feats, axis=axis))
         self.ops = Compose(ops)
+
+    def _coords(self, keypoint: np.ndarray) -> int:
+        """Number of coordinate channels (a trailing score excluded)."""
+        scored = keypoint.shape[-1] == 3 and self.layout in SCORED_LAYOUTS
+        return 2 if scored else keypoint.shape[-1]
+
+    def _bone_trajectory(self, results: Dict) -> Dict:
+        """``b[..., c, :] = keypoint[..., c, :]`` (coordinates only)."""
+        kp, c = results['keypoint'], self.center
+        d = self._coords(kp)
+        results['b'][..., c, :d] = kp[..., c, :d]
+        return results
+
+    def _center_frames(self, results: Dict) -> Dict:
+        """Per-frame centring of ``keypoint`` on joint ``c``, which keeps
+        its own trajectory."""
+        kp, c = results['keypoint'], self.center
+        d = self._coords(kp)
+        out = kp.copy()
+        out[..., :d] -= kp[..., c:c + 1, :d]
+        out[..., c, :d] = kp[..., c, :d]
+        results['keypoint'] = out
+        return results
 
     def transform(self, results: Dict) -> Dict:
         """Build the streams of ``results['keypoint']``."""
@@ -145,4 +205,5 @@ class GenStreamFeat(GenSkeFeat):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(layout={self.layout!r}, '
-                f'feats={self.feats}, axis={self.axis})')
+                f'feats={self.feats}, axis={self.axis}, '
+                f'frame_center={self.frame_center})')

@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.registry import MODELS
+from mmaction.registry import MODELS, TRANSFORMS
 from mmengine.runner import Runner
 from tiny_run import tiny_runner_cfg, write_tiny_pickle
 
@@ -351,6 +351,16 @@ def test_configs_follow_the_released_recipe(dataset, stream):
     assert cfg.train_dataloader.batch_size == batch
     ds = cfg.train_dataloader.dataset
     assert ds.get('dataset', ds).stream == stream
+    # the released feeders' per-frame centring on the layout's centre joint
+    # (NTU joint 21, NW-UCLA joint 3), before the bone / motion conversion
+    center = 2 if dataset == 'nwucla' else 20
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = cfg[loader].dataset
+        ds = ds.get('dataset', ds)
+        steps = [s for s in ds.pipeline if s.type == 'GenStreamFeat']
+        assert len(steps) == 1 and steps[0].frame_center is True, loader
+        built = TRANSFORMS.build(dict(steps[0], feats=(stream, )))
+        assert built.center == center
 
 
 @pytest.mark.parametrize('dataset', ['ntu60_xsub', 'nwucla'])
