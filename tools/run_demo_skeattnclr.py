@@ -6,6 +6,15 @@ schedule). Prints the three numbers; the probe gap is what pretraining
 learned.
 
     python tools/run_demo_skeattnclr.py [--work-dir work_dirs/demo_skeattnclr]
+
+The same protocol on real data (the README's NW-UCLA run):
+
+    python tools/run_demo_skeattnclr.py \
+        --pretrain configs/nwucla/skeattnclr_stgcn_j_pretrain.py \
+        --linear configs/nwucla/skeattnclr_stgcn_j_linear.py \
+        --ann-file /tmp/nwucla.pkl --work-dir work_dirs/nwucla_skeattnclr \
+        --pretrain-options train_cfg.max_epochs=10 ... \
+        --linear-options train_cfg.max_epochs=15 ...
 """
 import argparse
 import json
@@ -34,6 +43,16 @@ def parse_args() -> argparse.Namespace:
                    help='root of the three runs and their results')
     p.add_argument('--seed', type=int, default=0,
                    help='training seed of all three runs (and demo data)')
+    p.add_argument('--pretrain', default=PRETRAIN,
+                   help='pretraining config (KNNValLoop validation)')
+    p.add_argument('--linear', default=LINEAR,
+                   help='linear-probe config of that pretraining')
+    p.add_argument('--ann-file', help='annotation file of both configs '
+                   '(tools/train.py --ann-file); default: the configs\'')
+    p.add_argument('--pretrain-options', nargs='+', default=[],
+                   help='--cfg-options of the pretraining (and its kNN)')
+    p.add_argument('--linear-options', nargs='+', default=[],
+                   help='--cfg-options of both linear probes')
     return p.parse_args()
 
 
@@ -47,42 +66,55 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def probe(work_root: str, name: str, seed: int, init: str) -> float:
-    """Train the linear probe (``init``: a checkpoint or ``None``), test its
-    last checkpoint; returns top-1 on the val split."""
-    work = osp.join(work_root, name)
-    run([sys.executable, 'tools/train.py', LINEAR, '--work-dir', work,
-         '--seed', str(seed), '--cfg-options',
-         f'model.backbone.init_cfg={init}'])
-    dump = osp.join(work_root, f'{name}_scores.pkl')
-    run([sys.executable, 'tools/test.py', LINEAR, last_checkpoint(work),
+def probe(args: argparse.Namespace, name: str, init: str) -> float:
+    """Train the linear probe (``init``: a ``--cfg-options`` item setting
+    the backbone's initialisation), test its last checkpoint; returns top-1
+    on the config's test split."""
+    work = osp.join(args.work_dir, name)
+    run([sys.executable, 'tools/train.py', args.linear, '--work-dir', work,
+         '--seed', str(args.seed), *ann(args), '--cfg-options', init,
+         *args.linear_options])
+    dump = osp.join(args.work_dir, f'{name}_scores.pkl')
+    options = [o for o in args.linear_options
+               if not o.startswith('train_cfg.')]
+    run([sys.executable, 'tools/test.py', args.linear, last_checkpoint(work),
          '--stream-names', 'j', '--work-dir', osp.join(work, 'test'),
-         '--dump', dump])
+         *ann(args), '--dump', dump,
+         *(['--cfg-options', *options] if options else [])])
     with open(osp.join(REPO, dump), 'rb') as f:
         return pickle.load(f)['metrics']['j']['top1']
+
+
+def ann(args: argparse.Namespace) -> list:
+    return ['--ann-file', args.ann_file] if args.ann_file else []
 
 
 def main() -> None:
     args = parse_args()
     start = time.time()
-    if not osp.exists(osp.join(REPO, DATA)):
+    if args.pretrain == PRETRAIN and not osp.exists(osp.join(REPO, DATA)):
         run([sys.executable, '-m', 'mmskelcl.utils.demo_data', DATA,
              '--seed', str(args.seed)])
     pre = osp.join(args.work_dir, 'pretrain')
-    run([sys.executable, 'tools/train.py', PRETRAIN, '--work-dir', pre,
-         '--seed', str(args.seed)])
+    opts = args.pretrain_options
+    run([sys.executable, 'tools/train.py', args.pretrain, '--work-dir', pre,
+         '--seed', str(args.seed), *ann(args),
+         *(['--cfg-options', *opts] if opts else [])])
     ckpt = last_checkpoint(pre)
     knn_json = osp.join(args.work_dir, 'knn.json')
-    run([sys.executable, 'tools/knn_eval.py', PRETRAIN, ckpt, '--work-dir',
-         osp.join(pre, 'knn'), '--out', knn_json])
+    knn_opts = [o for o in opts if not o.startswith('train_cfg.')]
+    if args.ann_file:
+        knn_opts += [f'{k}.dataset.ann_file={args.ann_file}' for k in (
+            'train_dataloader', 'val_dataloader', 'val_cfg.bank_dataloader')]
+    run([sys.executable, 'tools/knn_eval.py', args.pretrain, ckpt,
+         '--work-dir', osp.join(pre, 'knn'), '--out', knn_json,
+         *(['--cfg-options', *knn_opts] if knn_opts else [])])
     with open(osp.join(REPO, knn_json)) as f:
         knn = json.load(f)
-    pretrained = probe(args.work_dir, 'linear_pretrained', args.seed,
-                       f"dict(type='Pretrained',checkpoint='{ckpt}',"
-                       "prefix='backbone.')")
-    scratch = probe(args.work_dir, 'linear_random', args.seed, 'None')
-    print('SkeAttnCLR demo: top-1 (%) on the demo val split (80 clips, '
-          '8 classes, chance 12.5)')
+    pretrained = probe(args, 'linear_pretrained',
+                       f'model.backbone.init_cfg.checkpoint={ckpt}')
+    scratch = probe(args, 'linear_random', 'model.backbone.init_cfg=None')
+    print(f'SkeAttnCLR: top-1 (%) on the test split of {args.linear}')
     for k in sorted(knn, key=lambda k: int(k.rsplit('k', 1)[-1])):
         print(f'  kNN of the pretrained features, {k}: '
               f'{100 * knn[k]:6.2f}')

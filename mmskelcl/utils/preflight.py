@@ -21,7 +21,20 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
 
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+# Every loader of a config, as dotted keys; the kNN bank of a
+# self-supervised pretraining config lives in its validation loop.
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+           'val_cfg.bank_dataloader')
+
+
+def get_loader(cfg: Mapping, key: str) -> Any:
+    """The loader config at dotted ``key`` (``None`` when absent)."""
+    node: Any = cfg
+    for part in key.split('.'):
+        if not (isinstance(node, Mapping) or isinstance(node, Config)):
+            return None
+        node = node.get(part)
+    return node
 
 
 class PreflightError(Exception):
@@ -48,7 +61,7 @@ def leaf_datasets(cfg: Config, loaders: Tuple[str, ...] = LOADERS
                 yield from walk(node[k], f'{key}.{k}')
 
     for loader in loaders:
-        dataloader = cfg.get(loader)
+        dataloader = get_loader(cfg, loader)
         if isinstance(dataloader, Mapping) and dataloader.get('dataset'):
             yield from walk(dataloader['dataset'], f'{loader}.dataset')
 
@@ -106,7 +119,7 @@ def cap_num_workers(cfg: Config, cpus: Optional[int] = None) -> Config:
     """Limit every loader's ``num_workers`` to the number of CPU cores."""
     cpus = cpus or os.cpu_count() or 1
     for loader in LOADERS:
-        dataloader = cfg.get(loader)
+        dataloader = get_loader(cfg, loader)
         if isinstance(dataloader, Mapping) and \
                 dataloader.get('num_workers', 0) > cpus:
             dataloader['num_workers'] = cpus

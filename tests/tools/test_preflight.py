@@ -253,6 +253,24 @@ def test_overrides_on_a_shipped_wrapped_config():
     assert cfg.train_dataloader.num_workers == 2
 
 
+def test_overrides_reach_the_knn_bank_of_a_pretraining_config():
+    """A self-supervised config's kNN bank loader (val_cfg) is a loader
+    too: --ann-file must move it with the others, and its workers are
+    capped."""
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs', 'nwucla', 'skeattnclr_stgcn_j_pretrain.py'))
+    cfg.val_cfg.bank_dataloader.num_workers = 16
+    apply_data_overrides(cfg, 'my/data.pkl')
+    keys = sorted(k for k, _ in leaf_datasets(cfg))
+    assert keys == ['train_dataloader.dataset',
+                    'val_cfg.bank_dataloader.dataset',
+                    'val_dataloader.dataset']
+    assert cfg.val_cfg.bank_dataloader.dataset.ann_file == 'my/data.pkl'
+    assert cfg.val_dataloader.dataset.ann_file == 'my/data.pkl'
+    cap_num_workers(cfg, cpus=2)
+    assert cfg.val_cfg.bank_dataloader.num_workers == 2
+
+
 def test_report_reads_the_schedule_from_the_checkpoint(run):
     """A 1-epoch run of a 65-epoch config is its last checkpoint."""
     from mmskelcl.analysis.protocol import describe_checkpoint
