@@ -69,5 +69,26 @@ wheel-smoke: install
 	/tmp/mmskelcl-wheel-venv/bin/pip install -q dist/*.whl
 	cd /tmp && /tmp/mmskelcl-wheel-venv/bin/python -m mmskelcl.utils.smoke
 
+# The MMDetection + MMPose environment of the pose extraction
+# (tools/data/extract_2d_skeleton.py --backend mmpose) in its own venv:
+# the registry's torch 2.13.0 (the version of TORCH_SPEC) with torchvision
+# 0.28.0, mmcv 2.1.0 built with its ops once into a wheel cache
+# (MMSKELCL_WHEEL_CACHE), mmdet 3.3.0, mmpose 1.3.2. See tools/pose_env.sh.
+POSE_VENV ?= .venv-pose
+POSE_TORCH_SPEC ?= $(subst ==,===,$(TORCH_SPEC))
+.PHONY: pose-env test-pose
+
+$(POSE_VENV)/.stamp-pose: tools/pose_env.sh setup.py
+	POSE_VENV=$(POSE_VENV) POSE_TORCH_SPEC="$(POSE_TORCH_SPEC)" \
+		PYTHON_BIN=$(PYTHON_BIN) bash tools/pose_env.sh
+	touch $@
+
+pose-env: $(POSE_VENV)/.stamp-pose
+
+# The real MMDetection/MMPose extraction tests (skipped in the main venv).
+test-pose: pose-env
+	$(POSE_VENV)/bin/python -m pytest \
+		tests/data_tools/test_pose_extraction_mmpose.py $(PYTEST_ARGS)
+
 clean:
 	rm -rf build dist *.egg-info work_dirs data/demo
