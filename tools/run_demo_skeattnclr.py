@@ -110,7 +110,7 @@ def main() -> None:
          '--work-dir', osp.join(pre, 'knn'), '--out', knn_json,
          *(['--cfg-options', *knn_opts] if knn_opts else [])])
     with open(osp.join(REPO, knn_json)) as f:
-        knn = json.load(f)
+        knn = json.load(f)['metrics']
     pretrained = probe(args, 'linear_pretrained',
                        f'model.backbone.init_cfg.checkpoint={ckpt}')
     scratch = probe(args, 'linear_random', 'model.backbone.init_cfg=None')
