@@ -41,7 +41,9 @@ MMCV_VERSION=2.1.0
 XTCOCOTOOLS_VERSION=1.14.3
 export MAX_JOBS=${MAX_JOBS:-$(nproc)}
 
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
 PY="$VENV/bin/python"
+export PATH="$VENV/bin:$PATH"  # the venv's ninja for the builds
 PIP=("$PY" -m pip)
 START=$(date +%s)
 step() { echo "[pose-env $(( $(date +%s) - START ))s] $*"; }
@@ -74,23 +76,30 @@ step "installing torch ($TORCH_SPEC) and $TORCHVISION_SPEC from $DL"
 
 # build_cached NAME VERSION TAG: install NAME==VERSION from the wheel cache,
 # building it from its source distribution (against this venv's torch and
-# numpy) the first time. TAG names what the build depends on.
+# numpy) the first time. TAG names what the build depends on. The build
+# runs in a kept folder with ninja, so a build that was stopped goes on
+# from the objects it had compiled when run again.
 build_cached() {
     local name=$1 version=$2 tag=$3
     local dir="$CACHE/$name-$version-$tag"
+    local src="$CACHE/build/$name-$version-$tag"
     if ! ls "$dir"/*.whl >/dev/null 2>&1; then
-        step "building $name $version ($tag) into $dir"
-        "${PIP[@]}" install -q "setuptools<70" wheel cython
+        step "building $name $version ($tag) in $src"
+        "${PIP[@]}" install -q "setuptools<70" wheel cython ninja
         local tmp
         tmp=$(mktemp -d)
-        # --no-cache-dir: pip's own wheel cache does not know the torch
-        # build a wheel was compiled against.
-        MMCV_WITH_OPS=1 "${PIP[@]}" wheel -q --no-deps --no-cache-dir \
-            --no-build-isolation --no-binary "$name" "$name==$version" \
-            -w "$tmp"
+        if [ ! -f "$src/setup.py" ]; then
+            "${PIP[@]}" download -q --no-deps --no-binary :all: \
+                --no-build-isolation "$name==$version" -d "$tmp"
+            mkdir -p "$src"
+            tar -xzf "$tmp"/*.tar.gz -C "$src" --strip-components=1
+            rm -f "$tmp"/*.tar.gz
+        fi
+        MMCV_WITH_OPS=1 "${PIP[@]}" wheel -q --no-deps --no-build-isolation \
+            "$src" -w "$tmp"
         mkdir -p "$dir"
         mv "$tmp"/*.whl "$dir"/
-        rm -rf "$tmp"
+        rm -rf "$tmp" "$src"
     else
         step "$name $version ($tag) from the wheel cache $dir"
     fi
