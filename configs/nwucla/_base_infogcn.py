@@ -5,6 +5,16 @@
 # 100, lambda_1 1e-4, lambda_2 0.1, z_prior_gain 3, noise_ratio 0.5, k=1
 # over the release's UCLA tree) with CTR-GCN's UCLA batch of 16 and data
 # recipe (../_base_/datasets/nwucla.py), since no UCLA values are released.
+# Added (not released): gradient-norm clipping at 1. The released head
+# initialisation (Xavier fc/fc_mu/fc_logvar, decoder N(0, 2/K), K = 10
+# here) gives logits of ~40 from mu and ~100 from the sampled latent on a
+# real NW-UCLA batch (label-smoothed CE 27-44 at init with the release's own
+# model code, three seeds; ln 10 = 2.3 expected); unclipped, the first SGD
+# steps push logvar to ~1000 and the loss to thousands within three
+# iterations (then NaN with the release's std clamp; InfoGCNHead's keeps the
+# gradients finite). The release fails the same way on NW-UCLA
+# (stnoah1/infogcn issue #5: apex skips every step until its loss scale
+# underflows). Remove with optim_wrapper.clip_grad=None.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/sgd_warmup_step.py',
     '../_base_/models/infogcn.py', '../_base_/datasets/nwucla.py'
@@ -22,4 +32,5 @@ param_scheduler = [
     dict(type='MultiStepLR', milestones=[90, 100], gamma=0.1,
          by_epoch=True, begin=0),
 ]
-optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=5e-4))
+optim_wrapper = dict(
+    optimizer=dict(lr=0.1, weight_decay=5e-4), clip_grad=dict(max_norm=1.))

@@ -2,10 +2,11 @@
 
 The released classifier decodes a *sampled* latent: pooled features ->
 ReLU(fc) -> ``mu``, ``logvar`` -> ``z = mu + eps * exp(r * logvar)``
-(training; ``z = mu`` at test) -> ``decoder(z)``. The latent therefore is
-the classification path, so it lives in this classification head, and so
-do its training losses (``loss.py`` ``get_mmd_loss``), switchable by their
-weights:
+(training, std capped at 100 as released but with finite gradients, see
+:func:`latent_std`; ``z = mu`` at test) -> ``decoder(z)``. The latent
+therefore is the classification path, so it lives in this classification
+head, and so do its training losses (``loss.py`` ``get_mmd_loss``),
+switchable by their weights:
 
 * ``loss_mmd = lambda_mmd * mse(mean_c z, z_prior[c])`` over the classes
   present in the batch (``lambda_2``, 0.1 released);
@@ -24,6 +25,33 @@ from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.logging import print_log
+
+
+#: The release's ceiling on the latent standard deviation.
+MAX_STD = 100.
+
+
+def latent_std(logvar: torch.Tensor, ratio: float) -> torch.Tensor:
+    """``min(exp(ratio * logvar), 100)`` with finite gradients.
+
+    The release computes ``exp(ratio * logvar).clamp(max=100)``: once
+    ``ratio * logvar`` passes ~88.7 the float32 ``exp`` is ``inf`` and its
+    backward multiplies the clamp's zero gradient by ``inf``, which gives
+    NaN gradients that poison every weight in one step (what happened on
+    NW-UCLA when ``logvar`` jumped to ~1000 after two SGD steps). Clamping
+    the exponent first gives the same values (the outer clamp removes the
+    last-ulp difference of ``exp(log(100))``) and a zero gradient where
+    saturated.
+
+    Args:
+        logvar (torch.Tensor): Log-variance, any shape.
+        ratio (float): ``noise_ratio`` ``r``.
+
+    Returns:
+        torch.Tensor: The standard deviation, same shape.
+    """
+    exponent = (logvar * ratio).clamp(max=math.log(MAX_STD))
+    return exponent.exp().clamp(max=MAX_STD)
 
 
 @MODELS.register_module()
@@ -96,7 +124,7 @@ class InfoGCNHead(BaseHead):
         x = self.dropout(x)
         mu, logvar = self.fc_mu(x), self.fc_logvar(x)
         if self.training:
-            std = (logvar * self.noise_ratio).exp().clamp(max=100)
+            std = latent_std(logvar, self.noise_ratio)
             z = mu + torch.randn_like(std) * std
         else:
             z = mu
