@@ -375,6 +375,16 @@ def test_configs_feed_stream_plus_joints_and_train_as_released(dataset,
     assert (opt.lr, opt.weight_decay, opt.nesterov) == (0.05, 4e-4, True)
     assert cfg.train_cfg.max_epochs == 140
     assert cfg.param_scheduler[1].milestones == [110, 120]
+    # the released NTU feeder centres every frame on joint 21 (joint 21
+    # keeps its trajectory) before the stream conversion; its NW-UCLA
+    # feeder does not
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        lds = cfg[loader].dataset
+        lds = lds.get('dataset', lds)
+        steps = [t for t in lds.pipeline if t.type == 'GenStreamFeat']
+        assert len(steps) == 1, loader
+        assert steps[0].get('frame_center', False) is (
+            layout == 'nturgb+d'), loader
     # the test pipeline of the config gives stream + joint channels
     from mmskelcl.datasets.skeleton_dataset import apply_stream
     pipe = Compose(apply_stream(ds.pipeline, ds.stream))
