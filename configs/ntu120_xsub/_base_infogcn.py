@@ -1,35 +1,14 @@
 # InfoGCN on ntu120_xsub (3D, 25 joints, 2 persons): the template of
-# infogcn_{j,b,jm,bm}.py. Released recipe (README command, args.py):
-# batch 128, SGD 0.1 nesterov, wd 5e-4, 5 warm-up epochs, 110 epochs,
-# x0.1 at 90 and 100, k=1, lambda_1 1e-4, lambda_2 0.1, z_prior_gain 3,
-# noise_ratio 0.5; 64 frames, crop p in [0.5, 1] / 0.95, rotation (the
-# CTR-GCN pipeline of ../_base_/datasets/ntu3d.py). The release trains
-# half precision (apex); here fp32. It ensembles k-mode position/motion
-# runs; here the four streams j/b/jm/bm each go through I - A^k.
-_base_ = [
-    '../_base_/default_runtime.py', '../_base_/schedules/sgd_warmup_step.py',
-    '../_base_/models/infogcn.py', '../_base_/datasets/ntu3d.py'
-]
+# infogcn_{j,b,jm,bm}.py; the released recipe, shared by the NTU
+# benchmarks, is ../_base_/recipes/infogcn_ntu.py.
+_base_ = ['../_base_/recipes/infogcn_ntu.py']
 num_classes = 120
 ann_file = 'data/nturgbd/ntu120_3d.pkl'
 model = dict(
-    backbone=dict(graph_cfg=dict(layout='nturgb+d'), num_person=2),
     cls_head=dict(num_classes=num_classes))
 train_dataloader = dict(
-    batch_size=128,
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
                  split='xsub_train'))
 val_dataloader = dict(
-    batch_size=128,
     dataset=dict(ann_file=ann_file, num_classes=num_classes, split='xsub_val'))
 test_dataloader = val_dataloader
-auto_scale_lr = dict(base_batch_size=128)
-max_epochs = 110
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    # 5 warm-up epochs: .02 .04 .06 .08 .1 (LinearLR stops before end)
-    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=5),
-    dict(type='MultiStepLR', milestones=[90, 100], gamma=0.1,
-         by_epoch=True, begin=0),
-]
-optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=5e-4))

@@ -1,38 +1,15 @@
 # BlockGCN on ntu60_xsub (3D, 25 joints, 2 persons): the template of
-# blockgcn_{j,b,jm,bm}.py. Released recipe (config/nturgbd-cross-subject/*.yaml):
-# batch 64, SGD 0.05 nesterov, wd 4e-4, 5 warm-up epochs, 140 epochs,
-# x0.1 at 110 and 120; 64 frames, crop p in [0.5, 1] / 0.95, rotation.
-# Data: CTR-GCN's pipeline of ../_base_/datasets/ntu3d.py plus the
-# released feeder's per-frame centring before the stream conversion (as
-# Hyperformer's, GenStreamFeat frame_center): joints re-centred on joint 21
-# in every frame, joint 21 keeping its trajectory (also in place of its
-# zero self-bone in the bone stream). The release trains with
-# AMP on two GPUs (DataParallel).
-_base_ = [
-    '../_base_/default_runtime.py', '../_base_/schedules/sgd_warmup_step.py',
-    '../_base_/models/blockgcn.py', '../_base_/datasets/ntu3d.py'
-]
+# blockgcn_{j,b,jm,bm}.py; the released recipe, shared by the NTU
+# benchmarks, is ../_base_/recipes/blockgcn_ntu.py.
+_base_ = ['../_base_/recipes/blockgcn_ntu.py']
 num_classes = 60
 ann_file = 'data/nturgbd/ntu60_3d.pkl'
 model = dict(
-    backbone=dict(graph_cfg=dict(layout='nturgb+d'), num_person=2),
     cls_head=dict(
         num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xsub_train',
-                 pipeline={{_base_.frame_center_train_pipeline}}))
+                 split='xsub_train'))
 val_dataloader = dict(
-    dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xsub_val',
-                 pipeline={{_base_.frame_center_test_pipeline}}))
+    dataset=dict(ann_file=ann_file, num_classes=num_classes, split='xsub_val'))
 test_dataloader = val_dataloader
-max_epochs = 140
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    # 5 warm-up epochs: .01 .02 .03 .04 .05 (LinearLR stops before end)
-    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0, end=5),
-    dict(type='MultiStepLR', milestones=[110, 120], gamma=0.1,
-         by_epoch=True, begin=0),
-]
-optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=4e-4))
