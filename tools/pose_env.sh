@@ -85,10 +85,12 @@ build_cached() {
     local src="$CACHE/build/$name-$version-$tag"
     if ! ls "$dir"/*.whl >/dev/null 2>&1; then
         step "building $name $version ($tag) in $src"
-        "${PIP[@]}" install -q "setuptools<70" wheel cython ninja
+        "${PIP[@]}" install -q "setuptools<70" wheel cython
+        command -v ninja >/dev/null || "${PIP[@]}" install -q ninja
         local tmp
         tmp=$(mktemp -d)
         if [ ! -f "$src/setup.py" ]; then
+            rm -rf "$src"
             "${PIP[@]}" download -q --no-deps --no-binary :all: \
                 --no-build-isolation "$name==$version" -d "$tmp"
             mkdir -p "$src"

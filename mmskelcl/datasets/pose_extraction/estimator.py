@@ -29,9 +29,10 @@ DEFAULT_DET_CHECKPOINT = (
     '047c8118.pth')
 
 POSE_EXTRA_HINT = (
-    'MMPose/MMDetection are not installed: install the optional extra as '
-    'described in the README section "Pose extraction (optional)" '
-    '(pip install -e ".[pose]" plus the listed steps).')
+    'MMPose/MMDetection are not installed here: `make pose-env` (or bash '
+    'tools/pose_env.sh) builds them in .venv-pose; run the tool with '
+    '.venv-pose/bin/python, or use --backend onnx (pip install '
+    '"mmskelcl[pose-onnx]").')
 
 
 class PoseEstimator(metaclass=ABCMeta):
@@ -122,7 +123,13 @@ class MMPoseEstimator(PoseEstimator):
     def detect(self, frame: np.ndarray) -> np.ndarray:
         if self.det_model is None:
             return super().detect(frame)
-        result = self._inference_detector(self.det_model, frame)
+        # inference_topdown() leaves MMPose's registry scope current, in
+        # which MMDetection's test pipeline (PackDetInputs, ...) is unknown
+        from mmengine.registry import DefaultScope
+        cfg = getattr(self.det_model, 'cfg', None) or {}
+        scope = cfg.get('default_scope', 'mmdet')
+        with DefaultScope.overwrite_default_scope(scope):
+            result = self._inference_detector(self.det_model, frame)
         inst = result.pred_instances.cpu().numpy()
         keep = inst.labels == self.det_cat_id
         return np.concatenate([inst.bboxes[keep], inst.scores[keep, None]],
