@@ -70,7 +70,9 @@ step "installing torch ($TORCH_SPEC) and $TORCHVISION_SPEC from $DL"
     "$TORCHVISION_SPEC"
 # Runtime requirements of mmcv, and what building mmcv and xtcocotools from
 # source needs (mmcv's setup.py imports pkg_resources: setuptools < 70 while
-# building; torch's own requirement, setuptools >= 77, is restored after).
+# building). After: torch's own requirement, setuptools >= 77, but < 81,
+# which still has pkg_resources (mmengine's get_installed_path imports it
+# when mmpose.apis is imported).
 "${PIP[@]}" install -q "numpy>=2" mmengine==0.10.7 opencv-python addict \
     packaging pillow pyyaml yapf
 
@@ -114,14 +116,14 @@ print(f'torch{torch.__version__}-' + (f'cu{cuda}' if cuda else 'cpuops'))")
 build_cached mmcv "$MMCV_VERSION" "$TORCH_TAG-$PY_TAG"
 NUMPY_MAJOR=$("$PY" -c "import numpy; print(numpy.__version__.split('.')[0])")
 build_cached xtcocotools "$XTCOCOTOOLS_VERSION" "numpy$NUMPY_MAJOR-$PY_TAG"
-"${PIP[@]}" install -q "setuptools>=77.0.3"
+"${PIP[@]}" install -q "setuptools>=77.0.3,<81"
 
 step "mmdet 3.3.0, mmpose 1.3.2 (--no-deps) and what inference imports"
 "${PIP[@]}" install -q --no-deps mmdet==3.3.0 mmpose==1.3.2
-# mmdet.apis: pycocotools, shapely, terminaltables, six;
-# mmpose.apis: json_tricks, munkres, matplotlib, scipy.
-"${PIP[@]}" install -q pycocotools shapely terminaltables six json_tricks \
-    munkres matplotlib scipy
+# The first importers (import mmdet.apis, mmpose.apis): pycocotools,
+# terminaltables, shapely, scipy, matplotlib (mmdet), munkres, six (mmpose).
+"${PIP[@]}" install -q pycocotools terminaltables shapely scipy matplotlib \
+    munkres six
 
 step "mmskelcl (-e . --no-deps) and its requirements but mmcv-lite"
 "${PIP[@]}" install -q --no-deps -e .
