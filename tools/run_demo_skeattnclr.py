@@ -21,17 +21,18 @@ import json
 import os
 import os.path as osp
 import pickle
-import subprocess
 import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DATA = osp.join('data', 'demo', 'finegym_demo.pkl')
+TOOLS = osp.dirname(osp.abspath(__file__))
+if TOOLS not in sys.path:  # the demo runner's helpers, also when imported
+    sys.path.insert(0, TOOLS)
+from run_demo import DATA, REPO, last_checkpoint, run  # noqa: E402
+
+from mmskelcl.utils.cli import DefaultsHelpFormatter  # noqa: E402
+
 PRETRAIN = osp.join('configs', 'demo', 'skeattnclr_stgcn_j_pretrain.py')
 LINEAR = osp.join('configs', 'demo', 'skeattnclr_stgcn_j_linear.py')
-if REPO not in sys.path:  # runnable from a checkout without installing
-    sys.path.insert(0, REPO)
-from mmskelcl.utils.cli import DefaultsHelpFormatter  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,16 +55,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--linear-options', nargs='+', default=[],
                    help='--cfg-options of both linear probes')
     return p.parse_args()
-
-
-def run(cmd) -> None:
-    print('$', ' '.join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=REPO)
-
-
-def last_checkpoint(work_dir: str) -> str:
-    with open(osp.join(REPO, work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 def probe(args: argparse.Namespace, name: str, init: str) -> float:
