@@ -144,7 +144,7 @@ class STGCNTaps(BlockTapMixin, STGCN):
                  **kwargs) -> None:
         if 'graph_cfg' in kwargs:
             kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
-        else:
+        elif args:  # graph_cfg given positionally
             args = (named_layout(args[0]), ) + tuple(args[1:])
         super().__init__(*args, **kwargs)
         self._init_block_taps(out_taps, frozen_stages, norm_eval)
@@ -171,7 +171,7 @@ class AAGCNTaps(BlockTapMixin, AAGCN):
                  **kwargs) -> None:
         if 'graph_cfg' in kwargs:
             kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
-        else:
+        elif args:  # graph_cfg given positionally
             args = (named_layout(args[0]), ) + tuple(args[1:])
         super().__init__(*args, **kwargs)
         self._init_block_taps(out_taps, frozen_stages, norm_eval)
