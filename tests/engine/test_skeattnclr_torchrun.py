@@ -200,8 +200,15 @@ def test_queue_rows_are_both_ranks_keys(run):
             > 1e-3
         start = int(states[i]['queue.ptr'])
         slots = (torch.arange(GLOBAL) + start) % QUEUE_LEN
-        torch.testing.assert_close(states[i + 1]['queue.feats'][slots], keys,
-                                   rtol=1e-5, atol=1e-6, msg=f'step {i}')
+        rows = states[i + 1]['queue.feats'][slots]
+        # the recomputation runs in this process (its own thread count) and
+        # train-mode BN over 6 rows amplifies float rounding: up to ~2e-6
+        # seen. 1e-4 is still 10x below the smallest gap between two keys,
+        # and every row must be nearest to its own key (order included).
+        torch.testing.assert_close(rows, keys, rtol=0, atol=1e-4,
+                                   msg=f'step {i}')
+        assert torch.equal(torch.cdist(rows, keys).argmin(1),
+                           torch.arange(GLOBAL)), i
 
 
 def test_key_encoder_follows_the_ema(run):
