@@ -15,6 +15,18 @@ EXPORT_REQUIRES = ['onnx>=1.15', 'onnxruntime>=1.17', 'onnxscript>=0.2']
 # onnxruntime, --backend onnx). OpenCV already comes with mmcv-lite; use
 # onnxruntime-gpu in place of onnxruntime for a CUDA device.
 POSE_ONNX_REQUIRES = ['onnxruntime>=1.17']
+# The pure-Python modules that the MMDetection/MMPose backend
+# (--backend mmpose) imports besides mmdet/mmpose themselves. Not enough on
+# its own: mmcv must be built with its compiled ops (in place of
+# mmcv-lite), mmdet 3.3.0 / mmpose 1.3.2 installed with --no-deps (mmpose
+# declares chumpy, which does not build on numpy 2), xtcocotools built for
+# numpy 2 and torchvision matched to torch. `make pose-env`
+# (tools/pose_env.sh) does all of that in .venv-pose and installs exactly
+# this list there (tests/data_tools/test_pose_env.py keeps the two equal).
+POSE_REQUIRES = [
+    'matplotlib', 'munkres', 'pycocotools', 'scipy', 'shapely', 'six',
+    'terminaltables'
+]
 
 version = {}
 with open('mmskelcl/version.py', encoding='utf-8') as f:
@@ -51,15 +63,8 @@ setup(
         'tests': ['pytest>=7', 'pytest-timeout'] + ANALYSIS_REQUIRES +
         EXPORT_REQUIRES + POSE_ONNX_REQUIRES,
         'pose-onnx': POSE_ONNX_REQUIRES,
-        # 2D pose extraction (tools/data/extract_2d_skeleton.py). Only what
-        # installs from the registry as is: the README's "Pose extraction
-        # (optional)" steps add full mmcv 2.1.0 (built with its ops, in
-        # place of mmcv-lite), mmpose 1.3.2 (--no-deps: chumpy does not
-        # build), xtcocotools (built for numpy 2) and a matching torchvision.
-        'pose': [
-            'mmdet==3.3.0', 'json_tricks', 'munkres', 'pycocotools',
-            'shapely', 'terminaltables', 'cython'
-        ],
+        # see POSE_REQUIRES: use `make pose-env` for the whole route
+        'pose': POSE_REQUIRES,
     },
     license='Apache-2.0',
 )

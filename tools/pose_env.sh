@@ -120,10 +120,11 @@ build_cached xtcocotools "$XTCOCOTOOLS_VERSION" "numpy$NUMPY_MAJOR-$PY_TAG"
 
 step "mmdet 3.3.0, mmpose 1.3.2 (--no-deps) and what inference imports"
 "${PIP[@]}" install -q --no-deps mmdet==3.3.0 mmpose==1.3.2
-# The first importers (import mmdet.apis, mmpose.apis): pycocotools,
-# terminaltables, shapely, scipy, matplotlib (mmdet), munkres, six (mmpose).
-"${PIP[@]}" install -q pycocotools terminaltables shapely scipy matplotlib \
-    munkres six
+# What import mmdet.apis / mmpose.apis reach first: pycocotools,
+# terminaltables, shapely, scipy, matplotlib (mmdet), munkres, six (mmpose);
+# setup.py's `pose` extra is this list (a test keeps the two equal).
+POSE_REQUIRES=(matplotlib munkres pycocotools scipy shapely six terminaltables)
+"${PIP[@]}" install -q "${POSE_REQUIRES[@]}"
 
 step "mmskelcl (-e . --no-deps) and its requirements but mmcv-lite"
 "${PIP[@]}" install -q --no-deps -e .
