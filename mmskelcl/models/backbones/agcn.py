@@ -10,8 +10,8 @@ from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
 from ..layers import TemporalConvBN, temporal_residual
-from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
+from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
+from ..utils.taps import run_blocks
 
 
 class AdaptiveGraphConv(BaseModule):
@@ -111,7 +111,7 @@ class AGCNBlock(BaseModule):
 
 
 @MODELS.register_module()
-class AGCN(FreezeMixin, TapMixin, BaseModule):
+class AGCN(BlockStackMixin, BaseModule):
     """2s-AGCN backbone (one stream; the paper's "2s" is the joint + bone
     ensemble of two such models, ``agcn_j`` + ``agcn_b``).
 
@@ -171,28 +171,15 @@ class AGCN(FreezeMixin, TapMixin, BaseModule):
         self.num_person = num_person
         self.data_bn = nn.BatchNorm1d(num_person * in_channels *
                                       self.num_joints)
-        blocks, self._specs = [], []
-        in_c, channels = in_channels, base_channels
-        for i in range(1, num_stages + 1):
-            if i in inflate_stages:
-                channels *= 2
-            stride = 2 if i in down_stages else 1
-            blocks.append(
-                AGCNBlock(in_c, channels, A, stride, residual=i > 1,
-                          kernel_size=kernel_size,
-                          coff_embedding=coff_embedding))
-            self._specs.append((channels, stride))
-            in_c = channels
-        self.blocks = nn.ModuleList(blocks)
-        self.out_channels = in_c
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self._freeze_stages()
-        self.available_taps = tuple(
-            [f'block{i}' for i in range(1, num_stages + 1)] + ['final'])
-        self.set_taps(out_taps)
-        if init_cfg is None:
-            self.released_init()
+        plan = stage_plan(base_channels, num_stages, inflate_stages,
+                          down_stages)
+        self.blocks = nn.ModuleList(
+            AGCNBlock(c_in, c_out, A, stride, residual=i > 0,
+                      kernel_size=kernel_size, coff_embedding=coff_embedding)
+            for i, (c_in, c_out, stride) in enumerate(
+                stage_io(in_channels, plan)))
+        self.out_channels = plan[-1][0]
+        self._finish_init(plan, out_taps, frozen_stages, norm_eval)
 
     def released_init(self) -> None:
         """Initialisation of the released ``model/agcn.py``: Kaiming-normal
@@ -216,16 +203,6 @@ class AGCN(FreezeMixin, TapMixin, BaseModule):
                 std = math.sqrt(2. / (n * k1 * k2 * len(gcn.conv_d)))
                 nn.init.normal_(conv.weight, 0, std)
                 nn.init.constant_(conv.bias, 0)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self.released_init()
-        else:
-            super().init_weights()
-
-    def _tap_table(self) -> Dict[str, TapInfo]:
-        return block_tap_table(self._specs, self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.blocks]

@@ -37,6 +37,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
+from ..utils.block_stack import ReleasedInitMixin
 from ..utils.freeze import FreezeMixin
 
 MODES = ('released', 'bidirectional')
@@ -44,7 +45,7 @@ OUTPUTS = ('sequence', 'last')
 
 
 @MODELS.register_module()
-class BiGRU(FreezeMixin, BaseModule):
+class BiGRU(ReleasedInitMixin, FreezeMixin, BaseModule):
     """Input batch norm + stacked bidirectional GRU layers.
 
     Args:
@@ -109,13 +110,6 @@ class BiGRU(FreezeMixin, BaseModule):
                 for name, p in gru.named_parameters():
                     if name.startswith('weight'):
                         nn.init.xavier_uniform_(p)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self.released_init()
-        else:
-            super().init_weights()
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.layers]

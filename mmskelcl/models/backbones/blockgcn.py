@@ -19,8 +19,8 @@ from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
 from ..layers import MultiScaleTCN, temporal_residual
-from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
+from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
+from ..utils.taps import run_blocks
 
 
 def hop_distances(adjacency: np.ndarray) -> np.ndarray:
@@ -200,7 +200,7 @@ class BlockGCNBlock(BaseModule):
 
 
 @MODELS.register_module()
-class BlockGCN(FreezeMixin, TapMixin, BaseModule):
+class BlockGCN(BlockStackMixin, BaseModule):
     """BlockGCN backbone, released architecture.
 
     A per-joint linear embedding to ``base_channels`` plus a learned joint
@@ -271,27 +271,16 @@ class BlockGCN(FreezeMixin, TapMixin, BaseModule):
         self.released_batch_coupling = released_batch_coupling
         self.stem = BlockGCNStem(in_channels, base_channels, V, num_person,
                                  n_elements, released_batch_coupling)
-        blocks, self._stage_specs = [], []
-        c_in = channels = base_channels
-        for i in range(1, num_stages + 1):
-            channels *= 2 if i in inflate_stages else 1
-            stride = 2 if i in down_stages else 1
-            blocks.append(BlockGCNBlock(c_in, channels, hops, stride,
-                                        num_sets=num_sets,
-                                        topo_dim=n_elements))
-            self._stage_specs.append((channels, stride))
-            c_in = channels
-        self.blocks = nn.ModuleList(blocks)
-        self.out_channels = c_in
-        self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
-        self._freeze_stages()
-        self.available_taps = tuple(
-            [f'block{i}' for i in range(1, num_stages + 1)] + ['final'])
-        self.set_taps(out_taps)
-        if init_cfg is None:
-            self._official_init()
+        plan = stage_plan(base_channels, num_stages, inflate_stages,
+                          down_stages)
+        self.blocks = nn.ModuleList(
+            BlockGCNBlock(c_in, c_out, hops, stride, num_sets=num_sets,
+                          topo_dim=n_elements)
+            for c_in, c_out, stride in stage_io(base_channels, plan))
+        self.out_channels = plan[-1][0]
+        self._finish_init(plan, out_taps, frozen_stages, norm_eval)
 
-    def _official_init(self) -> None:
+    def released_init(self) -> None:
         """Released init: Kaiming fan-out convolutions, BN weight 1 (the
         graph convolution's output BN 1e-6, multi-scale TCN BNs
         ``N(1, 0.02)``), identity ``fc1``, zero ``rpe``."""
@@ -307,16 +296,6 @@ class BlockGCN(FreezeMixin, TapMixin, BaseModule):
             for m in block.tcn.modules():
                 if isinstance(m, nn.BatchNorm2d):
                     nn.init.normal_(m.weight, 1.0, 0.02)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self._official_init()
-        else:
-            super().init_weights()
-
-    def _tap_table(self) -> Dict[str, TapInfo]:
-        return block_tap_table(self._stage_specs, self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.stem, *self.blocks]

@@ -9,8 +9,8 @@ from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
 from ..layers import CTRGCNUnit, MultiScaleTCN, temporal_residual
-from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin, block_tap_table
+from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
+from ..utils.taps import TapInfo
 
 
 class CTRGCNBlock(BaseModule):
@@ -62,7 +62,7 @@ class CTRGCNBlock(BaseModule):
 
 
 @MODELS.register_module()
-class CTRGCN(FreezeMixin, TapMixin, BaseModule):
+class CTRGCN(BlockStackMixin, BaseModule):
     """CTR-GCN backbone (Chen et al., ICCV 2021), official architecture.
 
     Ten blocks with channels ``64, 64, 64, 64, 128, 128, 128, 256, 256, 256``
@@ -119,6 +119,8 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
         (torch.Size([2, 1, 128, 26, 20]), torch.Size([2, 3, 20, 20]))
     """
 
+    extra_taps = ('topology', 'topology_full')
+
     def __init__(self,
                  graph_cfg: Dict,
                  in_channels: int = 3,
@@ -154,42 +156,20 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
             raise ValueError(f'data_bn_type must be MVC, VC or None, got '
                              f'{data_bn_type!r}')
 
-        blocks = []
-        channels, in_c = base_channels, in_channels
-        for i in range(1, num_stages + 1):
-            if i in inflate_stages:
-                channels = channels * ch_ratio
-            blocks.append(
-                CTRGCNBlock(
-                    in_c,
-                    channels,
-                    A,
-                    stride=2 if i in down_stages else 1,
-                    residual=i > 1,
-                    adaptive=adaptive,
-                    kernel_size=kernel_size,
-                    dilations=dilations))
-            in_c = channels
-        self.blocks = nn.ModuleList(blocks)
-        self.out_channels = in_c
-        self._stage_specs = []  # (channels, stride) per block
-        channels = base_channels
-        for i in range(1, num_stages + 1):
-            channels = channels * (ch_ratio if i in inflate_stages else 1)
-            self._stage_specs.append((channels, 2 if i in down_stages else 1))
+        plan = stage_plan(base_channels, num_stages, inflate_stages,
+                          down_stages, ch_ratio)
+        self.blocks = nn.ModuleList(
+            CTRGCNBlock(c_in, c_out, A, stride=stride, residual=i > 0,
+                        adaptive=adaptive, kernel_size=kernel_size,
+                        dilations=dilations)
+            for i, (c_in, c_out, stride) in enumerate(
+                stage_io(in_channels, plan)))
+        self.out_channels = plan[-1][0]
         self.num_subsets = A.shape[0]
         self.num_joints = num_joints
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self._freeze_stages()
-        self.available_taps = tuple(
-            [f'block{i}' for i in range(1, num_stages + 1)] +
-            ['topology', 'topology_full', 'final'])
-        self.set_taps(out_taps)
-        if init_cfg is None:
-            self._official_init()
+        self._finish_init(plan, out_taps, frozen_stages, norm_eval)
 
-    def _official_init(self, tcn_bn_std: float = 0.02) -> None:
+    def released_init(self, tcn_bn_std: float = 0.02) -> None:
         """Initialisation of the released ``model/ctrgcn.py``.
 
         Kaiming-normal (fan-out) convolutions with zero bias; BatchNorm
@@ -222,15 +202,8 @@ class CTRGCN(FreezeMixin, TapMixin, BaseModule):
                     if isinstance(m, nn.BatchNorm2d):
                         nn.init.normal_(m.weight, 1.0, tcn_bn_std)
 
-    def init_weights(self) -> None:
-        """Official initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self._official_init()
-        else:
-            super().init_weights()
-
-    def _tap_table(self) -> Dict[str, TapInfo]:
-        table = block_tap_table(self._stage_specs, self.num_joints)
+    def _extra_tap_table(self) -> Dict[str, TapInfo]:
+        table = {}
         table['topology'] = TapInfo(self.num_subsets, (), 'NKVV',
                                     self.num_joints)
         table['topology_full'] = TapInfo(

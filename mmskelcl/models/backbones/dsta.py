@@ -32,6 +32,7 @@ from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
 from ..layers.dsta import DSTABlock
+from ..utils.block_stack import ReleasedInitMixin
 from ..utils.freeze import FreezeMixin
 from ..utils.taps import TapInfo, TapMixin, run_blocks
 
@@ -42,7 +43,7 @@ DSTA_LAYERS = ((64, 64, 16, 1), (64, 64, 16, 1), (64, 128, 32, 2),
 
 
 @MODELS.register_module()
-class DSTANet(FreezeMixin, TapMixin, BaseModule):
+class DSTANet(ReleasedInitMixin, FreezeMixin, TapMixin, BaseModule):
     """DSTA-Net backbone: input map and attention blocks.
 
     Input ``(N, M, T, V, C)`` with ``T == num_frames``; output
@@ -136,13 +137,6 @@ class DSTANet(FreezeMixin, TapMixin, BaseModule):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self.released_init()
-        else:
-            super().init_weights()
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.stem, *self.blocks]

@@ -42,6 +42,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
+from ..utils.block_stack import ReleasedInitMixin
 from ..utils.freeze import FreezeMixin
 from ..utils.taps import TapInfo, TapMixin
 
@@ -53,7 +54,7 @@ def _pair(make) -> nn.ModuleDict:
 
 
 @MODELS.register_module()
-class HCN(FreezeMixin, TapMixin, BaseModule):
+class HCN(ReleasedInitMixin, FreezeMixin, TapMixin, BaseModule):
     """HCN backbone: everything up to the person fusion.
 
     Input ``(N, M, T, V, C)``; output the ``conv6`` map of every person,
@@ -127,13 +128,6 @@ class HCN(FreezeMixin, TapMixin, BaseModule):
             if isinstance(m, nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self.released_init()
-        else:
-            super().init_weights()
 
     def _tap_table(self) -> Dict[str, TapInfo]:
         c, c2, v = self.base_channels, self.conv2_channels, self.num_joints

@@ -17,8 +17,8 @@ from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
 from ..layers import MultiScaleTCN, temporal_residual
-from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
+from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
+from ..utils.taps import run_blocks
 
 
 def hop_distances(A: np.ndarray) -> np.ndarray:
@@ -155,7 +155,7 @@ class HyperformerBlock(BaseModule):
 
 
 @MODELS.register_module()
-class Hyperformer(FreezeMixin, TapMixin, BaseModule):
+class Hyperformer(BlockStackMixin, BaseModule):
     """Hyperformer backbone, released architecture.
 
     Input ``(N, M, T, V, C)``; output ``(N, M, C', T', V)`` (pool with
@@ -214,22 +214,13 @@ class Hyperformer(FreezeMixin, TapMixin, BaseModule):
         self.num_joints, self.num_person = V, num_person
         self.data_bn = nn.BatchNorm1d(num_person * in_channels * V)
         channels = num_heads * head_channels
-        self._strides = [2 if i in down_stages else 1
-                         for i in range(1, num_stages + 1)]
+        plan = stage_plan(channels, num_stages, (), down_stages)
         self.blocks = nn.ModuleList(
-            HyperformerBlock(in_channels if i == 0 else channels, channels,
-                             num_heads, hops, label, s, proj_groups,
-                             kernel_size, dilations)
-            for i, s in enumerate(self._strides))
+            HyperformerBlock(c_in, c_out, num_heads, hops, label, stride,
+                             proj_groups, kernel_size, dilations)
+            for c_in, c_out, stride in stage_io(in_channels, plan))
         self.out_channels = channels
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self._freeze_stages()
-        self.available_taps = tuple(
-            [f'block{i}' for i in range(1, num_stages + 1)] + ['final'])
-        self.set_taps(out_taps)
-        if init_cfg is None:
-            self._official_init()
+        self._finish_init(plan, out_taps, frozen_stages, norm_eval)
 
     @staticmethod
     def _check_joint_label(joint_label: Sequence[int], V: int,
@@ -247,7 +238,7 @@ class Hyperformer(FreezeMixin, TapMixin, BaseModule):
                 f'used at least once; got {label}')
         return torch.tensor(label)
 
-    def _official_init(self) -> None:
+    def released_init(self) -> None:
         """Released init: data BN 1/0; TCN convs Kaiming fan-out with BN
         weights ~ N(1, 0.02) (``weights_init``); residual conv Kaiming
         fan-out, BN 1/0 (``unit_tcn``); attention at PyTorch defaults with
@@ -267,17 +258,6 @@ class Hyperformer(FreezeMixin, TapMixin, BaseModule):
                     else:
                         nn.init.constant_(m.weight, 1)
                     nn.init.constant_(m.bias, 0)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self._official_init()
-        else:
-            super().init_weights()
-
-    def _tap_table(self) -> Dict[str, TapInfo]:
-        return block_tap_table([(self.out_channels, s) for s in self._strides],
-                               self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.blocks]

@@ -19,8 +19,8 @@ from mmengine.model import BaseModule
 
 from ...structures.layouts import NUM_JOINTS, bone_tree, build_graph
 from ..layers import MultiScaleTCN, temporal_residual
-from ..utils.freeze import FreezeMixin
-from ..utils.taps import TapInfo, TapMixin, block_tap_table, run_blocks
+from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
+from ..utils.taps import run_blocks
 
 #: The release's k-mode trees: layout -> (root joint, direction).
 RELEASED_K_MODE = {'nturgb+d': (1, 'parent'), 'nwucla': (2, 'children')}
@@ -123,7 +123,7 @@ class InfoGCNStem(BaseModule):
 
 
 @MODELS.register_module()
-class InfoGCN(FreezeMixin, TapMixin, BaseModule):
+class InfoGCN(BlockStackMixin, BaseModule):
     """InfoGCN encoder, released architecture (nine blocks, channels
     64 x3, 128 x3, 256 x3, stride 2 at blocks 4 and 7).
 
@@ -177,25 +177,15 @@ class InfoGCN(FreezeMixin, TapMixin, BaseModule):
         self.stem = InfoGCNStem(
             k_mode_matrix(layout, k, k_root, self.k_mode), in_channels,
             base_channels, num_person)
-        blocks, self._stage_specs = [], []
-        c_in = channels = base_channels
-        for i in range(1, num_stages + 1):
-            channels *= 2 if i in inflate_stages else 1
-            stride = 2 if i in down_stages else 1
-            blocks.append(InfoGCNBlock(c_in, channels, V, stride, num_heads))
-            self._stage_specs.append((channels, stride))
-            c_in = channels
-        self.blocks = nn.ModuleList(blocks)
-        self.out_channels = c_in
-        self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
-        self._freeze_stages()
-        self.available_taps = tuple(
-            [f'block{i}' for i in range(1, num_stages + 1)] + ['final'])
-        self.set_taps(out_taps)
-        if init_cfg is None:
-            self._official_init()
+        plan = stage_plan(base_channels, num_stages, inflate_stages,
+                          down_stages)
+        self.blocks = nn.ModuleList(
+            InfoGCNBlock(c_in, c_out, V, stride, num_heads)
+            for c_in, c_out, stride in stage_io(base_channels, plan))
+        self.out_channels = plan[-1][0]
+        self._finish_init(plan, out_taps, frozen_stages, norm_eval)
 
-    def _official_init(self) -> None:
+    def released_init(self) -> None:
         """Released init: the graph convolutions' convs Kaiming fan-out
         (``conv_d`` ``N(0, sqrt(2 / (out * in * heads)))``), their BNs 1
         (output BN 1e-6), ``to_qk`` weight ``N(0, 1)``, data BN 1, the
@@ -221,16 +211,6 @@ class InfoGCN(FreezeMixin, TapMixin, BaseModule):
                 nn.init.normal_(conv.weight, 0,
                                 (2. / (o * i * gcn.num_heads))**0.5)
             nn.init.normal_(gcn.to_qk.weight, 0, 1)
-
-    def init_weights(self) -> None:
-        """Released initialisation unless an ``init_cfg`` is given."""
-        if self.init_cfg is None:
-            self._official_init()
-        else:
-            super().init_weights()
-
-    def _tap_table(self) -> Dict[str, TapInfo]:
-        return block_tap_table(self._stage_specs, self.num_joints)
 
     def _stage_modules(self) -> List[nn.Module]:
         return [self.stem, *self.blocks]

@@ -3,6 +3,8 @@
 Registered in mmengine's root ``WEIGHT_INITIALIZERS`` so that
 ``BaseModule.init_weights`` finds them whatever the default scope.
 """
+import inspect
+
 import torch.nn as nn
 from mmengine.model.weight_init import BaseInit, update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
@@ -78,10 +80,12 @@ class CTRGCNInit:
         self.wholemodule = False
 
     def __call__(self, module: nn.Module) -> None:
-        if not hasattr(module, '_official_init'):
+        init = getattr(module, 'released_init', None)
+        if init is None or 'tcn_bn_std' not in inspect.signature(
+                init).parameters:
             raise TypeError(f'CTRGCNInit initialises a CTRGCN backbone, '
                             f'not {module.__class__.__name__}')
-        module._official_init(tcn_bn_std=self.tcn_bn_std)
+        init(tcn_bn_std=self.tcn_bn_std)
         if hasattr(module, '_params_init_info'):
             update_init_info(
                 module,
