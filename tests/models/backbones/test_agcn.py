@@ -9,6 +9,7 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 
 from mmskelcl.models.convert import convert_state_dict
+from weight_helpers import randomise
 
 # The released graphs (2s-AGCN graph/ntu_rgb_d.py, CTR-GCN graph/ucla.py),
 # 1-based inward edges, written out here independently of
@@ -133,19 +134,6 @@ class RelAGCN(nn.Module):
             x = getattr(self, f'l{i}')(x)
         x = x.view(N, M, x.size(1), -1).mean(3).mean(1)
         return self.fc(x)
-
-
-def randomise(model):
-    """Random weights and BN statistics, so every tensor matters."""
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                continue
-            if name.endswith('running_var'):
-                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
-            else:
-                t.copy_(torch.randn(t.shape, generator=g) * 0.2)
 
 
 def build_ours(layout, num_person, num_classes):

@@ -10,6 +10,7 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 
 from mmskelcl.models.convert import convert_state_dict
+from weight_helpers import randomise
 
 
 # --- released-format CTR-GCN ----------------------------------------------
@@ -128,18 +129,6 @@ class RelCTRGCN(nn.Module):
         for i in range(1, 11):
             x = getattr(self, f'l{i}')(x)
         return self.fc(x.view(N, M, x.size(1), -1).mean(3).mean(1))
-
-
-def randomise(model):
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            if name.endswith('num_batches_tracked'):
-                continue
-            if name.endswith('running_var'):
-                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
-            else:
-                t.copy_(torch.randn(t.shape, generator=g) * 0.2)
 
 
 def build_ours(layout, persons, classes):
