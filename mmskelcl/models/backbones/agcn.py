@@ -9,7 +9,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
-from ..layers import TemporalConvBN, temporal_residual
+from ..layers import TemporalConvBN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 from ..utils.taps import run_blocks
 
@@ -223,13 +223,11 @@ class AGCN(BlockStackMixin, BaseModule):
             requested taps when any are requested.
         """
         taps = self._check_taps(self.out_taps if taps is None else taps)
-        N, M, T, V, C = x.shape
+        N, M = x.shape[:2]
         if M != self.num_person:
             raise ValueError(f'AGCN was built with num_person='
                              f'{self.num_person} (MVC data BN) but got '
                              f'inputs with {M} persons')
-        x = self.data_bn(x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T))
-        x = x.view(N, M, V, C, T).permute(0, 1, 3, 4, 2)
-        x = x.reshape(N * M, C, T, V)
+        x = data_bn_nmtvc(self.data_bn, x)
         x, out = run_blocks(self.blocks, x, N, M, taps)
         return (x, out) if taps else x

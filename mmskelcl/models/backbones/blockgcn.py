@@ -18,7 +18,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
-from ..layers import MultiScaleTCN, temporal_residual
+from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 from ..utils.taps import run_blocks
 
@@ -108,16 +108,14 @@ class BlockGCNStem(BaseModule):
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(N, M, T, V, C)`` stream and joints -> features
         ``(N * M, C', T, V)`` and per-person encodings ``(N * M, E)``."""
-        N, M, T, V, _ = x.shape
+        M = x.shape[1]
         topo = self.topo(joints)
         if self.batch_coupling:  # release: x.repeat(2, 1) for NTU
             topo = topo.repeat(M, 1)
         else:
             topo = topo.repeat_interleave(M, dim=0)
         x = self.embed(x) + self.pos_embed
-        x = x.permute(0, 1, 3, 4, 2).reshape(N, -1, T)
-        x = self.data_bn(x).view(N, M, V, -1, T)
-        return x.permute(0, 1, 3, 4, 2).reshape(N * M, -1, T, V), topo
+        return data_bn_nmtvc(self.data_bn, x), topo
 
 
 class BlockGC(BaseModule):
@@ -331,7 +329,7 @@ class BlockGCN(BlockStackMixin, BaseModule):
         """
         taps = self._check_taps(self.out_taps if taps is None else taps)
         x, joints = self._split_input(x)
-        N, M, T, V, _ = x.shape
+        N, M = x.shape[:2]
         if M != self.num_person:
             raise ValueError(f'BlockGCN was built with num_person='
                              f'{self.num_person} (MVC data BN) but got {M}')

@@ -8,7 +8,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
-from ..layers import CTRGCNUnit, MultiScaleTCN, temporal_residual
+from ..layers import (CTRGCNUnit, MultiScaleTCN, data_bn_nmtvc,
+                      temporal_residual)
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 from ..utils.taps import TapInfo
 
@@ -221,14 +222,10 @@ class CTRGCN(BlockStackMixin, BaseModule):
                 raise ValueError(
                     f'CTRGCN was built with num_person={self.num_person} '
                     f'(MVC data BN) but got inputs with {M} persons')
-            x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
-            x = self.data_bn(x).view(N, M, V, C, T)
-        elif self.data_bn_type == 'VC':
-            x = x.permute(0, 1, 3, 4, 2).reshape(N * M, V * C, T)
-            x = self.data_bn(x).view(N, M, V, C, T)
-        else:
-            x = x.permute(0, 1, 3, 4, 2)
-        return x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)
+            return data_bn_nmtvc(self.data_bn, x)
+        if self.data_bn_type == 'VC':
+            return data_bn_nmtvc(self.data_bn, x, per_person=False)
+        return x.permute(0, 1, 4, 2, 3).reshape(N * M, C, T, V)
 
     def forward(self,
                 x: torch.Tensor,

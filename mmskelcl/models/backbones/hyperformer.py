@@ -16,7 +16,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
-from ..layers import MultiScaleTCN, temporal_residual
+from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 from ..utils.taps import run_blocks
 
@@ -278,14 +278,12 @@ class Hyperformer(BlockStackMixin, BaseModule):
             requested taps when any are requested.
         """
         taps = self._check_taps(self.out_taps if taps is None else taps)
-        N, M, T, V, C = x.shape
+        N, M, _, V = x.shape[:4]
         if M != self.num_person or V != self.num_joints:
             raise ValueError(
                 f'Hyperformer was built for {self.num_person} person(s) and '
                 f'{self.num_joints} joints but got input {tuple(x.shape)} '
                 f'(N, M, T, V, C); set num_person / graph_cfg to match')
-        x = x.permute(0, 1, 3, 4, 2).reshape(N, M * V * C, T)
-        x = self.data_bn(x).view(N, M, V, C, T)
-        x = x.permute(0, 1, 3, 4, 2).reshape(N * M, C, T, V)
+        x = data_bn_nmtvc(self.data_bn, x)
         x, out = run_blocks(self.blocks, x, N, M, taps)
         return (x, out) if taps else x

@@ -18,7 +18,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import NUM_JOINTS, bone_tree, build_graph
-from ..layers import MultiScaleTCN, temporal_residual
+from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 from ..utils.taps import run_blocks
 
@@ -115,11 +115,8 @@ class InfoGCNStem(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, M, T, V, C)`` -> ``(N * M, C', T, V)``."""
-        N, M, T, V, _ = x.shape
         x = self.embed(torch.einsum('uv,nmtvc->nmtuc', self.k_matrix, x))
-        x = (x + self.pos_embed).permute(0, 1, 3, 4, 2).reshape(N, -1, T)
-        x = self.data_bn(x).view(N, M, V, -1, T)
-        return x.permute(0, 1, 3, 4, 2).reshape(N * M, -1, T, V)
+        return data_bn_nmtvc(self.data_bn, x + self.pos_embed)
 
 
 @MODELS.register_module()
