@@ -11,7 +11,6 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import TemporalConvBN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
-from ..utils.taps import run_blocks
 
 
 class AdaptiveGraphConv(BaseModule):
@@ -207,27 +206,6 @@ class AGCN(BlockStackMixin, BaseModule):
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.blocks]
 
-    def forward(self,
-                x: torch.Tensor,
-                taps: Optional[Sequence[str]] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
-        """Forward.
-
-        Args:
-            x (torch.Tensor): ``(N, M, T, V, C)``.
-            taps (Sequence[str], optional): Taps to return; ``None`` uses
-                the configured ``out_taps``.
-
-        Returns:
-            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
-            requested taps when any are requested.
-        """
-        taps = self._check_taps(self.out_taps if taps is None else taps)
-        N, M = x.shape[:2]
-        if M != self.num_person:
-            raise ValueError(f'AGCN was built with num_person='
-                             f'{self.num_person} (MVC data BN) but got '
-                             f'inputs with {M} persons')
-        x = data_bn_nmtvc(self.data_bn, x)
-        x, out = run_blocks(self.blocks, x, N, M, taps)
-        return (x, out) if taps else x
+    def _stem_forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
+        self._check_persons(x)
+        return data_bn_nmtvc(self.data_bn, x), ()

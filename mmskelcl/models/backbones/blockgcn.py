@@ -20,7 +20,6 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
-from ..utils.taps import run_blocks
 
 
 def hop_distances(adjacency: np.ndarray) -> np.ndarray:
@@ -312,27 +311,10 @@ class BlockGCN(BlockStackMixin, BaseModule):
             return x[..., :self.in_channels], x[..., self.in_channels:]
         return x, x
 
-    def forward(self,
-                x: torch.Tensor,
-                taps: Optional[Sequence[str]] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
-        """Forward.
-
-        Args:
-            x (torch.Tensor): ``(N, M, T, V, in_channels + topo_channels)``.
-            taps (Sequence[str], optional): Taps to return; ``None`` uses
-                the configured ``out_taps``.
-
-        Returns:
-            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
-            requested taps when any are requested.
-        """
-        taps = self._check_taps(self.out_taps if taps is None else taps)
+    def _stem_forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
+        """``x`` ``(N, M, T, V, in_channels + topo_channels)``; the blocks
+        also take the per-person persistence encodings."""
         x, joints = self._split_input(x)
-        N, M = x.shape[:2]
-        if M != self.num_person:
-            raise ValueError(f'BlockGCN was built with num_person='
-                             f'{self.num_person} (MVC data BN) but got {M}')
+        self._check_persons(x)
         x, topo = self.stem(x, joints)
-        x, out = run_blocks(self.blocks, x, N, M, taps, topo)
-        return (x, out) if taps else x
+        return x, (topo, )

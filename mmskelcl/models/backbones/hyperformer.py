@@ -18,7 +18,6 @@ from mmengine.model import BaseModule
 from ...structures.layouts import build_graph
 from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
-from ..utils.taps import run_blocks
 
 
 def hop_distances(A: np.ndarray) -> np.ndarray:
@@ -262,28 +261,11 @@ class Hyperformer(BlockStackMixin, BaseModule):
     def _stage_modules(self) -> List[nn.Module]:
         return [self.data_bn, *self.blocks]
 
-    def forward(self,
-                x: torch.Tensor,
-                taps: Optional[Sequence[str]] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
-        """Forward.
-
-        Args:
-            x (torch.Tensor): ``(N, M, T, V, C)``.
-            taps (Sequence[str], optional): Taps to return; ``None`` uses
-                ``out_taps``.
-
-        Returns:
-            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
-            requested taps when any are requested.
-        """
-        taps = self._check_taps(self.out_taps if taps is None else taps)
-        N, M, _, V = x.shape[:4]
+    def _stem_forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
+        M, V = x.shape[1], x.shape[3]
         if M != self.num_person or V != self.num_joints:
             raise ValueError(
                 f'Hyperformer was built for {self.num_person} person(s) and '
                 f'{self.num_joints} joints but got input {tuple(x.shape)} '
                 f'(N, M, T, V, C); set num_person / graph_cfg to match')
-        x = data_bn_nmtvc(self.data_bn, x)
-        x, out = run_blocks(self.blocks, x, N, M, taps)
-        return (x, out) if taps else x
+        return data_bn_nmtvc(self.data_bn, x), ()

@@ -20,7 +20,6 @@ from mmengine.model import BaseModule
 from ...structures.layouts import NUM_JOINTS, bone_tree, build_graph
 from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
-from ..utils.taps import run_blocks
 
 #: The release's k-mode trees: layout -> (root joint, direction).
 RELEASED_K_MODE = {'nturgb+d': (1, 'parent'), 'nwucla': (2, 'children')}
@@ -212,17 +211,6 @@ class InfoGCN(BlockStackMixin, BaseModule):
     def _stage_modules(self) -> List[nn.Module]:
         return [self.stem, *self.blocks]
 
-    def forward(self,
-                x: torch.Tensor,
-                taps: Optional[Sequence[str]] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
-        """``(N, M, T, V, C)`` -> ``(N, M, C', T', V)`` (plus the requested
-        taps)."""
-        taps = self._check_taps(self.out_taps if taps is None else taps)
-        N, M = x.shape[:2]
-        if M != self.num_person:
-            raise ValueError(f'InfoGCN was built with num_person='
-                             f'{self.num_person} (MVC data BN) but got {M}')
-        x = self.stem(x)
-        x, out = run_blocks(self.blocks, x, N, M, taps)
-        return (x, out) if taps else x
+    def _stem_forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
+        self._check_persons(x)
+        return self.stem(x), ()

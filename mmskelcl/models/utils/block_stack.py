@@ -5,14 +5,17 @@ temporal stride is 2 at ``down_stages``).
 
 A block-stack encoder builds its blocks from :func:`stage_plan`, then calls
 :meth:`BlockStackMixin._finish_init` last in ``__init__``; it implements
-:meth:`released_init` and ``_stage_modules`` and gets ``init_weights``,
-``frozen_stages`` / ``norm_eval``, the ``block<i>`` / ``final`` taps and
-their :class:`~mmskelcl.models.utils.taps.TapInfo` table.
+:meth:`released_init`, ``_stage_modules`` and ``_stem_forward`` and gets
+``forward``, ``init_weights``, ``frozen_stages`` / ``norm_eval``, the
+``block<i>`` / ``final`` taps and their
+:class:`~mmskelcl.models.utils.taps.TapInfo` table.
 """
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
 
 from .freeze import FreezeMixin
-from .taps import TapMixin, block_tap_table
+from .taps import TapMixin, block_tap_table, run_blocks
 
 
 def stage_plan(base_channels: int,
@@ -97,6 +100,43 @@ class BlockStackMixin(ReleasedInitMixin, FreezeMixin, TapMixin):
         table = block_tap_table(self._stage_specs, self.num_joints)
         table.update(self._extra_tap_table())
         return table
+
+
+    def _check_persons(self, x: torch.Tensor) -> None:
+        """The ``MVC`` data BN is sized for ``num_person`` person slots."""
+        if x.shape[1] != self.num_person:
+            raise ValueError(
+                f'{type(self).__name__} was built with num_person='
+                f'{self.num_person} (MVC data BN) but got inputs with '
+                f'{x.shape[1]} persons')
+
+    def _stem_forward(self, x: torch.Tensor
+                      ) -> Tuple[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """The input ``(N, M, T, V, C)`` as the first block reads it,
+        ``(N * M, C', T, V)``, and the extra arguments every block takes."""
+        raise NotImplementedError(
+            f'{type(self).__name__} must implement _stem_forward()')
+
+    def forward(self,
+                x: torch.Tensor,
+                taps: Optional[Sequence[str]] = None
+                ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
+        """Forward.
+
+        Args:
+            x (torch.Tensor): ``(N, M, T, V, C)``.
+            taps (Sequence[str], optional): Taps to return; ``None`` uses
+                the configured ``out_taps``.
+
+        Returns:
+            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
+            requested taps when any are requested.
+        """
+        taps = self._check_taps(self.out_taps if taps is None else taps)
+        N, M = x.shape[:2]
+        x, extra = self._stem_forward(x)
+        x, out = run_blocks(self.blocks, x, N, M, taps, *extra)
+        return (x, out) if taps else x
 
 
 __all__ = ['stage_plan', 'stage_io', 'ReleasedInitMixin', 'BlockStackMixin']
