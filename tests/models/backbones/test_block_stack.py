@@ -89,3 +89,32 @@ def test_missing_released_init_says_so():
     m = Bare()
     with pytest.raises(NotImplementedError, match='released_init'):
         m._finish_init([(4, 1)], (), -1, False)
+
+
+@pytest.mark.parametrize('cls', [AGCN, InfoGCN])
+def test_person_slots_are_checked(cls):
+    m = cls(graph_cfg=dict(layout='nwucla'), num_person=1)
+    with pytest.raises(ValueError, match='num_person=1 .* 2 persons'):
+        m(torch.randn(1, 2, 8, 20, 3))
+
+
+def test_a_stack_without_a_stem_says_so():
+
+    class NoStem(BlockStackMixin, BaseModule):
+        num_joints = 3
+
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Identity()])
+
+        def released_init(self):
+            pass
+
+        def _stage_modules(self):
+            return [nn.Identity(), *self.blocks]
+
+    m = NoStem()
+    m._finish_init([(4, 1)], (), -1, False)
+    assert m.available_taps == ('block1', 'final')
+    with pytest.raises(NotImplementedError, match='_stem_forward'):
+        m(torch.zeros(1, 1, 2, 3, 4))
