@@ -1,11 +1,11 @@
 """Shared pieces of the analysis tests: a hand-made score set with known
 answers, a small FineGym-format category file, PNG checks and tool
 loading."""
-import importlib.util
 import os.path as osp
 from types import ModuleType
 
 import numpy as np
+import tool_helpers
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -47,12 +47,7 @@ def hand_scores():
 
 def load_tool(*parts: str) -> ModuleType:
     """Import a script of tools/ as a module (to call its ``main``)."""
-    path = osp.join(REPO, 'tools', *parts)
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + '_'.join(parts).replace('.py', ''), path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tool_helpers.load_tool('/'.join(parts))
 
 
 def check_png(path: str, min_side: int = 200, max_side: int = 4000):

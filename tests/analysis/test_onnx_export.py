@@ -13,6 +13,7 @@ from mmengine.config import Config
 
 from mmskelcl.apis import init_recognizer
 from ._analysis_helpers import load_tool
+from tool_helpers import load_module
 
 MISSING = [p for p in ('onnx', 'onnxruntime', 'onnxscript')
            if importlib.util.find_spec(p) is None]
@@ -142,11 +143,7 @@ def _tiny_backbones():
     tiny = {}
     for path in sorted(glob.glob(osp.join(REPO, 'tests', 'models',
                                           'backbones', 'tiny_*.py'))):
-        spec = importlib.util.spec_from_file_location(
-            osp.basename(path)[:-3], path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        tiny.update(mod.TINY)
+        tiny.update(load_module(path, osp.basename(path)[:-3]).TINY)
     return tiny
 
 

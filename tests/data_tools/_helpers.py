@@ -1,6 +1,5 @@
 """Shared helpers of the data-tool tests: writers of inputs in the real
 formats, the one-iteration training check and the validator CLI."""
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -11,6 +10,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+import tool_helpers
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools', 'data')
@@ -18,11 +18,7 @@ TOOLS = osp.join(REPO, 'tools', 'data')
 
 def load_tool(name: str) -> ModuleType:
     """Import ``tools/data/<name>.py`` (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        f'mmskelcl_tool_{name}', osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tool_helpers.load_tool(f'data/{name}.py')
 
 
 def load(path) -> object:

@@ -5,12 +5,12 @@ real signatures) writes the pickle, ``check_pkl.py`` accepts it, and
 trains the shipped FineGym recipe on it (one epoch at batch 2) and
 validates."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import torch
+import tool_helpers
 
 from mmskelcl.compat.checkpoint import load_checkpoint_file
 from ._helpers import REPO, load, load_tool, write_video
@@ -18,11 +18,7 @@ from ._onnx_models import make_rtmdet, make_rtmpose
 
 
 def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_tool_train_video', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tool_helpers.load_tool('train.py')
 
 
 def test_videos_to_a_trained_model(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ joint-motion, bone-motion), fused with CSRE's fixed nominal weights: 4S
 with ``csre_ntu`` and 2S (J + B) with ``csre_ntu_2s``. The checkpoints hold
 the training-only CSRE head and its banks; testing runs the plain
 encoder. The fused scores must be the weighted sums of the streams'."""
-import importlib.util
 import os.path as osp
 import pickle
 
@@ -15,6 +14,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmskelcl.utils.demo_data import generate_demo_dataset
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STREAMS = ('j', 'b', 'jm', 'bm')
@@ -22,11 +22,7 @@ NTU = (0.6, 0.7, 0.35, 0.2)
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'tool_test_csre', osp.join(REPO, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('test.py')
 
 
 @pytest.fixture(scope='module')

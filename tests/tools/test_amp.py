@@ -3,7 +3,6 @@ BF16AmpOptimWrapper) trains every shipped NW-UCLA method config with finite
 losses, and the precision-critical parts (bank similarities, sampling,
 InfoNCE, FR-Head prototypes) give the float32 result under autocast."""
 import glob
-import importlib.util
 import math
 import os.path as osp
 import pickle
@@ -19,17 +18,14 @@ import mmskelcl  # noqa: F401
 from mmskelcl.engine.amp import BF16AmpOptimWrapper
 from mmskelcl.models.losses import CFRLoss, SampledInfoNCELoss
 from mmskelcl.models.memory import BankContrast
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BF16 = dict(device_type='cpu', dtype=torch.bfloat16)
 
 
 def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_train_tool', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train.py')
 
 
 train_tool = _train_tool()

@@ -8,7 +8,6 @@ backend (generated C++ kernels) takes minutes to compile on a small CPU,
 so its test runs with ``MMSKELCL_INDUCTOR=1``.
 """
 import copy
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -22,6 +21,7 @@ from mmengine.runner import Runner
 import mmskelcl  # noqa: F401
 from mmskelcl.engine import CompileBackboneHook, compile_backbone
 from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL = dict(type='RecognizerGCN', backbone=TINY_BACKBONE,
@@ -29,11 +29,7 @@ MODEL = dict(type='RecognizerGCN', backbone=TINY_BACKBONE,
 
 
 def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_train_tool_c', osp.join(REPO, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train.py')
 
 
 def _pair():

@@ -2,18 +2,14 @@
 configs on disk (it cannot go stale), the table reads names as written,
 unknown names are errors, and what a name says matches what the config
 builds (method, encoder and stream read from loaded configs)."""
-import importlib.util
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'mmskelcl_tool_config_table',
-    osp.join(REPO, 'tools', 'misc', 'config_table.py'))
-TABLE = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(TABLE)
+TABLE = load_tool('misc/config_table.py')
 
 
 def test_docs_table_matches_the_configs_on_disk():

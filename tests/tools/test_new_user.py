@@ -5,7 +5,6 @@ the wrong joint count in ``tools/infer.py``, converters and checkers given
 an empty folder or a missing file, and ``--help`` of the tools.
 """
 import argparse
-import importlib.util
 import os.path as osp
 from types import ModuleType
 
@@ -17,17 +16,13 @@ from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
 
 import mmskelcl  # noqa: F401
 from mmskelcl.datasets.validation import AnnotationError
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _tool(path: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_tool_' + path.replace('/', '_')[:-3],
-        osp.join(REPO, 'tools', path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(path)
 
 
 def test_label_summary_when_labels_exceed_num_classes(tmp_path):

@@ -7,7 +7,6 @@ One tiny CTR-GCN run (3 classes, 1 epoch) is trained through
 ``tools/train.py`` on a pickle whose classes are named out of alphabetical
 order; its validation split holds 2, 2 and 1 clips of labels 0, 1, 2.
 """
-import importlib.util
 import os.path as osp
 import pickle
 from types import ModuleType
@@ -21,18 +20,14 @@ import mmskelcl  # noqa: F401
 from mmskelcl.analysis.per_class import (class_names_from_meta,
                                          fitting_names, per_class_counts)
 from mmskelcl.utils.safe_pickle import safe_load
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('wave', 'kick', 'jump')
 
 
 def _tool(name: str) -> ModuleType:
-    path = osp.join(REPO, 'tools', *name.split('/')) + '.py'
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_tool_' + name.replace('/', '_'), path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name + '.py')
 
 
 TRAIN, TEST, REPORT = _tool('train'), _tool('test'), _tool('analysis/report')

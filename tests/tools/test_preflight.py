@@ -6,7 +6,6 @@ One tiny CACL run (CTR-GCN + GraphContrastHead, stream j, 1 epoch) is
 trained through ``tools/train.py``; its checkpoint is then tested with
 configs of the right and wrong model and stream through ``tools/test.py``.
 """
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -21,16 +20,13 @@ from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
 import mmskelcl  # noqa: F401
 from mmskelcl.utils.preflight import (apply_data_overrides, cap_num_workers,
                                       leaf_datasets, stream_of_checkpoint)
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f'mmskelcl_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'{name}.py')
 
 
 TRAIN, TEST = _tool('train'), _tool('test')

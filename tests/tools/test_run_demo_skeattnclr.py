@@ -2,23 +2,18 @@
 replaced: what each step is given (checkpoints, --ann-file, options that
 belong to training only) and the table it prints from knn_eval's JSON and
 test.py's score dumps."""
-import importlib.util
 import json
 import os
 import os.path as osp
 import pickle
 import sys
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'run_demo_skeattnclr', osp.join(REPO, 'tools',
-                                        'run_demo_skeattnclr.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('run_demo_skeattnclr.py')
 
 
 def _value(cmd, flag):

@@ -4,7 +4,6 @@ A 12-sample, 3-class skeleton pickle, two stream configs (joint and bone)
 with MMAction2's STGCN and random checkpoints are written to a temporary
 folder; ``tools/test.py`` runs in a subprocess from that folder.
 """
-import importlib.util
 import os.path as osp
 import pickle
 import subprocess
@@ -20,6 +19,7 @@ from numpy.testing import assert_allclose
 import mmskelcl  # noqa: F401  (stack fixes, registries)
 from mmskelcl.apis.test_streams import build_stream_cfg, ensure_frame_dir
 from mmskelcl.evaluation import fuse_score_files, load_score_file
+from tool_helpers import load_module
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'test.py')
@@ -269,10 +269,7 @@ def test_frame_dir_added_to_test_pipeline(workspace, tmp_path):
 
 
 def _load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('mmskelcl_test_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(TOOL, 'mmskelcl_test_tool')
 
 
 def test_cli_argument_errors(capsys):

@@ -1,7 +1,6 @@
 """tools/benchmark.py --skeattnclr on a tiny BiGRU pretraining config: the
 queue and key-encoder bytes against a hand count, the ratio, the
 supervised model, and a refusal of non-SkeAttnCLR configs."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,16 +9,13 @@ from mmengine.config import Config
 
 from mmskelcl.utils.benchmark.skeattnclr import (skeattnclr_cost,
                                                  supervised_config)
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_tool_benchmark', osp.join(REPO, 'tools', 'benchmark.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('benchmark.py')
 
 
 def _tiny_config(path):

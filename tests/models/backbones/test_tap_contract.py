@@ -7,7 +7,6 @@ is covered by every test here, and one that is missing fails
 its own ``tiny_<encoder>.py`` next to this file (a dict named ``TINY``).
 """
 import glob
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -15,6 +14,7 @@ import torch
 from mmaction.registry import MODELS
 
 from mmskelcl.models.utils.taps import TapMixin
+from tool_helpers import load_module
 
 NTU = dict(layout='nturgb+d', mode='spatial')
 
@@ -29,11 +29,7 @@ TINY = {
                   (2, 2, 15, 25, 3)),
 }
 for _path in sorted(glob.glob(osp.join(osp.dirname(__file__), 'tiny_*.py'))):
-    _spec = importlib.util.spec_from_file_location(
-        osp.basename(_path)[:-3], _path)
-    _mod = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_mod)
-    TINY.update(_mod.TINY)
+    TINY.update(load_module(_path, osp.basename(_path)[:-3]).TINY)
 
 
 def tapped_backbones():

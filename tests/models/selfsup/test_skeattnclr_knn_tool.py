@@ -2,7 +2,6 @@
 each k equals a weighted kNN computed here by hand (numpy) from the model's
 embeddings of the same clips; wrong inputs are refused with a clear error.
 Also the PKU-MMD and transfer configs' recipe values."""
-import importlib.util
 import json
 import os.path as osp
 import pickle
@@ -13,6 +12,7 @@ import torch
 from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -31,11 +31,7 @@ SMALL = {
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmskelcl_tool_knn_eval', osp.join(REPO, 'tools', 'knn_eval.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('knn_eval.py')
 
 
 def _setup(tmp_path):

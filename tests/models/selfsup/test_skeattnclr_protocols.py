@@ -12,6 +12,7 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import Runner
+from tool_helpers import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -97,12 +98,7 @@ def test_pku_finetune_and_semi_recipes(ds, stream):
     """PKU-MMD finetune / semi configs: the NTU recipes (the release has
     none for PKU-MMD) on the pickle of tools/data/pkummd_to_pkl.py, and the
     subsets named as tools/data/make_semi_splits.py writes them."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_semi_splits', osp.join(REPO, 'tools', 'data',
-                                     'make_semi_splits.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('data/make_semi_splits.py')
     pre = f'work_dirs/{ds}/skeattnclr_stgcn_{stream}_pretrain/epoch_300.pth'
     expect = dict(finetune=(0.008, [60, 100], 'xsub_train'),
                   semi1=(0.005, [50, 100], tool.subset_name('xsub_train',
