@@ -231,17 +231,9 @@ class CTRGCN(BlockStackMixin, BaseModule):
                 x: torch.Tensor,
                 taps: Optional[Sequence[str]] = None
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict]]:
-        """Forward.
-
-        Args:
-            x (torch.Tensor): ``(N, M, T, V, C)``.
-            taps (Sequence[str], optional): Taps to return; ``None`` uses
-                the configured ``out_taps``.
-
-        Returns:
-            torch.Tensor or tuple: ``(N, M, C', T', V)``, plus a dict of the
-            requested taps when any are requested.
-        """
+        """As :meth:`BlockStackMixin.forward` (``(N, M, T, V, C)`` ->
+        ``(N, M, C', T', V)`` plus the requested taps); the last block also
+        returns its refined topology when a ``topology`` tap is asked for."""
         taps = self._check_taps(self.out_taps if taps is None else taps)
         N, M = x.shape[:2]
         x = self._normalize_input(x)
