@@ -1,16 +1,11 @@
 # Linear evaluation, paper schedule (lr 3.0, 100 epochs, x0.1 at 60), of the
 # SkeAttnCLR bone ST-GCN on NTU RGB+D 120 X-Set.
-_base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
+_base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'b'
 pretrained = 'work_dirs/ntu120_xset/skeattnclr_stgcn_b_pretrain/epoch_300.pth'
-ann_file = 'data/nturgbd/ntu120_3d.pkl'
-train_split, test_split, num_classes = 'xset_train', 'xset_val', 120
-data = dict(ann_file=ann_file, num_classes=num_classes)
-model = dict(
-    backbone=dict(init_cfg=dict(checkpoint=pretrained)),
-    cls_head=dict(num_classes=num_classes))
-train_dataloader = dict(dataset=dict(**data, split=train_split, stream=stream))
-val_dataloader = dict(dataset=dict(**data, split=test_split, stream=stream))
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))
+train_dataloader = dict(dataset=dict(stream=stream))
+val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
 train_cfg = dict(max_epochs=100)
 param_scheduler = [

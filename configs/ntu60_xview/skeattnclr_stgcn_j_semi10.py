@@ -2,18 +2,14 @@
 # subset written once into the pickle's split by
 # tools/data/make_semi_splits.py as 'xview_train_semi10'), SkeAttnCLR joint
 # ST-GCN, NTU RGB+D 60 X-View; released lr 0.01, x0.1 at [60, 100].
-_base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
+_base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'j'
 pretrained = 'work_dirs/ntu60_xview/skeattnclr_stgcn_j_pretrain/epoch_300.pth'
-ann_file = 'data/nturgbd/ntu60_3d.pkl'
-train_split, test_split, num_classes = 'xview_train', 'xview_val', 60
-data = dict(ann_file=ann_file, num_classes=num_classes)
-semi_split = train_split + '_semi10'
+semi_split = 'xview_train_semi10'
 model = dict(
-    backbone=dict(frozen_stages=-1, init_cfg=dict(checkpoint=pretrained)),
-    cls_head=dict(num_classes=num_classes))
-train_dataloader = dict(dataset=dict(**data, split=semi_split, stream=stream))
-val_dataloader = dict(dataset=dict(**data, split=test_split, stream=stream))
+    backbone=dict(frozen_stages=-1, init_cfg=dict(checkpoint=pretrained)))
+train_dataloader = dict(dataset=dict(split=semi_split, stream=stream))
+val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [

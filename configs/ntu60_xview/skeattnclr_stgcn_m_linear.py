@@ -1,15 +1,10 @@
 # Linear evaluation (released schedule: lr 3.0, 150 epochs, x0.1 at 60 and
 # 100) of the SkeAttnCLR joint motion ST-GCN on NTU RGB+D 60 X-View: frozen
 # backbone in eval mode, FC only. Pretrained checkpoint: `pretrained`.
-_base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
+_base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'jm'
 pretrained = 'work_dirs/ntu60_xview/skeattnclr_stgcn_m_pretrain/epoch_300.pth'
-ann_file = 'data/nturgbd/ntu60_3d.pkl'
-train_split, test_split, num_classes = 'xview_train', 'xview_val', 60
-data = dict(ann_file=ann_file, num_classes=num_classes)
-model = dict(
-    backbone=dict(init_cfg=dict(checkpoint=pretrained)),
-    cls_head=dict(num_classes=num_classes))
-train_dataloader = dict(dataset=dict(**data, split=train_split, stream=stream))
-val_dataloader = dict(dataset=dict(**data, split=test_split, stream=stream))
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))
+train_dataloader = dict(dataset=dict(stream=stream))
+val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader

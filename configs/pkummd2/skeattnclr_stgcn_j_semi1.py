@@ -3,25 +3,21 @@
 # as 'xsub_train_semi1'), SkeAttnCLR joint ST-GCN, PKU-MMD Part II
 # cross-subject; the release's NTU recipe (no PKU-MMD semi config is released):
 # lr 0.005, x0.1 at [50, 100].
-_base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
+_base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'j'
 pretrained = 'work_dirs/pkummd2/skeattnclr_stgcn_j_pretrain/epoch_300.pth'
-ann_file = 'data/pkummd/pkummd2.pkl'
 missing_hint = (
     'Convert PKU-MMD Part II: python tools/data/pkummd_to_pkl.py SKELETON_DIR '
     'LABEL_DIR data/pkummd/pkummd2.pkl --xsub XSUB_LIST --xview XVIEW_LIST '
     '(README: Real data). Semi-supervised splits: python '
     'tools/data/make_semi_splits.py ANN_FILE --split xsub_train --ratios '
     '0.01 0.1.')
-train_split, test_split, num_classes = 'xsub_train', 'xsub_val', 51
-data = dict(ann_file=ann_file, num_classes=num_classes,
-            missing_hint=missing_hint)
-semi_split = train_split + '_semi1'
+semi_split = 'xsub_train_semi1'
 model = dict(
-    backbone=dict(frozen_stages=-1, init_cfg=dict(checkpoint=pretrained)),
-    cls_head=dict(num_classes=num_classes))
-train_dataloader = dict(dataset=dict(**data, split=semi_split, stream=stream))
-val_dataloader = dict(dataset=dict(**data, split=test_split, stream=stream))
+    backbone=dict(frozen_stages=-1, init_cfg=dict(checkpoint=pretrained)))
+train_dataloader = dict(
+    dataset=dict(split=semi_split, stream=stream, missing_hint=missing_hint))
+val_dataloader = dict(dataset=dict(stream=stream, missing_hint=missing_hint))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.005))
 param_scheduler = [

@@ -1,0 +1,12 @@
+# SkeAttnCLR evaluation on NTU RGB+D 120 X-Set: the data of every linear,
+# finetune and semi-supervised stream config here (which set the stream, the
+# pretrained checkpoint and their schedule). Recipe:
+# configs/_base_/skeattnclr_stgcn_downstream.py.
+_base_ = ['../_base_/skeattnclr_stgcn_downstream.py']
+ann_file = 'data/nturgbd/ntu120_3d.pkl'
+train_split, test_split, num_classes = 'xset_train', 'xset_val', 120
+data = dict(ann_file=ann_file, num_classes=num_classes)
+model = dict(cls_head=dict(num_classes=num_classes))
+train_dataloader = dict(dataset=dict(**data, split=train_split))
+val_dataloader = dict(dataset=dict(**data, split=test_split))
+test_dataloader = val_dataloader
