@@ -81,3 +81,26 @@ def test_supervised_model_and_refusal(tmp_path):
                       'skeattnclr_stgcn_j_linear.py')
     with pytest.raises(ValueError, match='SkeAttnCLR pretraining config'):
         skeattnclr_cost(linear, iters=1, warmup=0, device='cpu')
+
+
+def test_timed_step_includes_the_momentum_update(tmp_path):
+    """A timed pretraining step ends with the hook's EMA:
+    k = m k + (1 - m) q for every key-encoder parameter."""
+    import torch
+
+    from mmskelcl.utils.benchmark.skeattnclr import _Pretrain, base_momentum
+    cfg = Config.fromfile(_tiny_config(tmp_path / 'tiny.py'))
+    m = base_momentum(cfg)
+    assert m == [h for h in cfg.custom_hooks
+                 if h.type == 'MomentumUpdateHook'][0].get('momentum', m)
+    pre = _Pretrain(cfg, torch.device('cpu'), 4, (2, 8, 25, 3), 0, m)
+    key = {k: v.clone() for k, v in pre.model.backbone_k.named_parameters()}
+    pre.train_step()
+    query = dict(pre.model.backbone.named_parameters())
+    for name, k_new in pre.model.backbone_k.named_parameters():
+        torch.testing.assert_close(
+            k_new, m * key[name] + (1 - m) * query[name].detach())
+    assert any(not torch.equal(key[n], p)
+               for n, p in pre.model.backbone_k.named_parameters())
+    cfg.custom_hooks = []
+    assert base_momentum(cfg) == 0.996  # the hook's own default

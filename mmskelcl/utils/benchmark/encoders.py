@@ -25,12 +25,12 @@ is the released 32-frame model (its own, smaller input).
 """
 import copy
 import os.path as osp
-import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
+from .runner import _median
 from .shapes import Shape, load_config
 from .subject import _Subject
 
@@ -98,10 +98,6 @@ def encoder_config(encoder: str, dataset: str, shape: Shape,
         cfg.model.cls_head.in_channels = (
             4 * cfg.model.backbone.get('base_channels', 64) * (T // 16)**2)
     return encoder, cfg
-
-
-def _median(values: Sequence[float]) -> float:
-    return float(statistics.median(values))
 
 
 def benchmark_encoders(dataset: str,

@@ -28,6 +28,27 @@ def _median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def interleaved_train_ms(subjects: Sequence[_Subject], iters: int,
+                         warmup: int) -> List[List[float]]:
+    """``warmup`` untimed then ``iters`` timed training steps of every
+    subject, interleaved (A, B, A, B, ...) so that drifts of a shared
+    machine hit all alike; the milliseconds of each subject's steps."""
+    for _ in range(warmup):
+        for s in subjects:
+            s.train_step()
+    times: List[List[float]] = [[] for _ in subjects]
+    for _ in range(iters):
+        for k, s in enumerate(subjects):
+            times[k].append(s.train_step())
+    return times
+
+
+def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """Median of the per-pair ratios ``a[i] / b[i]`` of interleaved
+    steps."""
+    return _median([x / y for x, y in zip(a, b)])
+
+
 def _device_name(device: torch.device) -> str:
     """GPU name, or the CPU's processor / machine name."""
     if device.type == 'cuda':
@@ -128,13 +149,7 @@ def benchmark(config: ConfigLike,
                      compile=compile if k == 0 else False))
 
     # -- training steps, interleaved --------------------------------------
-    for _ in range(warmup):
-        for s in subjects:
-            s.train_step()
-    train_ms: List[List[float]] = [[] for _ in subjects]
-    for _ in range(iters):
-        for k, s in enumerate(subjects):
-            train_ms[k].append(s.train_step())
+    train_ms = interleaved_train_ms(subjects, iters, warmup)
 
     # -- inference at batch size 1 and B, interleaved ---------------------
     infer_ms: Dict[str, List[List[float]]] = {}
@@ -198,6 +213,5 @@ def benchmark(config: ConfigLike,
             if metric in out and metric in base and base[metric]:
                 out[ratio] = out[metric] / base[metric]
         # median of the per-iteration ratios of consecutive (paired) steps
-        out['train_step_ratio_paired'] = _median(
-            [a / b for a, b in zip(train_ms[0], train_ms[1])])
+        out['train_step_ratio_paired'] = paired_ratio(*train_ms)
     return out

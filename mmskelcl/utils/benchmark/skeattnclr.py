@@ -22,16 +22,13 @@ Memory (bytes, what the tensors hold, independent of the device):
   non-persistent ones such as positional encodings).
 """
 import copy
-import statistics
-import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 from mmengine.config import Config
 
-from .memory import sync
-from .shapes import (ConfigLike, Shape, _fresh, infer_input_shape,
-                     load_config)
+from .runner import _median, interleaved_train_ms, paired_ratio
+from .shapes import ConfigLike, Shape, infer_input_shape, load_config
 from .subject import _Subject
 
 
@@ -55,6 +52,17 @@ def supervised_config(cfg: Config) -> Config:
         train_dataloader=dict(batch_size=cfg.train_dataloader.batch_size)))
 
 
+def base_momentum(cfg: Config) -> float:
+    """The first momentum of the config's ``MomentumUpdateHook`` (its
+    default without one)."""
+    from mmskelcl.engine import MomentumUpdateHook
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h.get('type') == 'MomentumUpdateHook']
+    args = {k: v for k, v in (hooks[0] if hooks else {}).items()
+            if k != 'type'}
+    return MomentumUpdateHook(**args).momentum
+
+
 class _Pretrain(_Subject):
     """A SkeAttnCLR model on two-view batches; a step includes the momentum
     update."""
@@ -69,15 +77,8 @@ class _Pretrain(_Subject):
                                 for _ in self.batch['inputs']]
         self.momentum = momentum
 
-    def train_step(self) -> float:
-        data = _fresh(self.batch)
-        self.model.train()
-        sync(self.device)
-        start = time.perf_counter()
-        self.model.train_step(data, self.optim_wrapper)
-        self.model.momentum_update(self.momentum)
-        sync(self.device)
-        return (time.perf_counter() - start) * 1e3
+    def after_train_step(self) -> None:
+        self.model.momentum_update(self.momentum)  # MomentumUpdateHook
 
 
 def memory_bytes(model: torch.nn.Module) -> Dict[str, int]:
@@ -133,20 +134,10 @@ def skeattnclr_cost(config: ConfigLike,
                                   else 'cpu'))
     bs = int(batch_size or cfg.train_dataloader.batch_size)
     shp = tuple(int(s) for s in shape) if shape else infer_input_shape(cfg)
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') == 'MomentumUpdateHook']
-    momentum = hooks[0].get('momentum', 0.996) if hooks else 0.996
-    pre = _Pretrain(cfg, dev, bs, shp, seed, momentum)
+    pre = _Pretrain(cfg, dev, bs, shp, seed, base_momentum(cfg))
     sup = _Subject(supervised_config(cfg), dev, bs, shp, False, seed)
-    subjects = (pre, sup)
-    for _ in range(warmup):
-        for s in subjects:
-            s.train_step()
-    times: List[List[float]] = [[], []]
-    for _ in range(iters):
-        for k, s in enumerate(subjects):
-            times[k].append(s.train_step())
-    pre_ms, sup_ms = (float(statistics.median(t)) for t in times)
+    times = interleaved_train_ms((pre, sup), iters, warmup)
+    pre_ms, sup_ms = (_median(t) for t in times)
     return dict(
         config=str(getattr(cfg, 'filename', None) or '<config>'),
         backbone=cfg.model.backbone.get('type'),
@@ -155,8 +146,7 @@ def skeattnclr_cost(config: ConfigLike,
         batch_size=bs, input_shape=list(shp), iters=iters, warmup=warmup,
         seed=seed, pretrain_step_ms=pre_ms, supervised_step_ms=sup_ms,
         step_ratio=pre_ms / sup_ms,
-        step_ratio_paired=float(statistics.median(
-            a / b for a, b in zip(*times))),
+        step_ratio_paired=paired_ratio(*times),
         pretrain_params=pre.num_params, supervised_params=sup.num_params,
         **memory_bytes(pre.model))
 

@@ -81,8 +81,13 @@ class _Subject:
         sync(self.device)
         start = time.perf_counter()
         self.model.train_step(data, self.optim_wrapper)
+        self.after_train_step()
         sync(self.device)
         return (time.perf_counter() - start) * 1e3
+
+    def after_train_step(self) -> None:
+        """Work a hook of the training loop does after every step (timed
+        with the step); nothing here."""
 
     def _autocast(self) -> torch.autocast:
         if self.amp and self.device.type == 'cuda':
