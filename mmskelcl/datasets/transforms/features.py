@@ -26,6 +26,12 @@ from ...structures.layouts import SCORED_LAYOUTS, bone_pairs, build_graph
 STREAMS = ('j', 'b', 'jm', 'bm')
 
 
+def has_score(data: np.ndarray, layout: str) -> bool:
+    """Whether the last channel of ``data`` is a keypoint score (x, y,
+    score of a 2D scored layout) rather than a coordinate."""
+    return data.shape[-1] == 3 and layout in SCORED_LAYOUTS
+
+
 class LayoutJointToBone(JointToBone):
     """``JointToBone`` with the pairs of any layout in ``BONE_PAIRS``.
 
@@ -47,7 +53,7 @@ class LayoutJointToBone(JointToBone):
         """Bones ``kp[v] - kp[parent]``; a score channel is averaged."""
         keypoint = results['keypoint']
         results = super().transform(results)
-        if keypoint.shape[-1] == 3 and self.dataset in SCORED_LAYOUTS:
+        if has_score(keypoint, self.dataset):
             child, parent = np.array(self.pairs).T
             bone = results[self.target]
             bone[..., child, 2] = (keypoint[..., child, 2] +
@@ -72,7 +78,7 @@ class LayoutToMotion(ToMotion):
         """``x[t + 1] - x[t]``, last frame zero; a score is averaged."""
         data = results[self.source]
         results = super().transform(results)
-        if data.shape[-1] == 3 and self.dataset in SCORED_LAYOUTS:
+        if has_score(data, self.dataset):
             results[self.target][:, :-1, :, 2] = (data[:, :-1, :, 2] +
                                                   data[:, 1:, :, 2]) / 2
         return results
@@ -167,8 +173,7 @@ class GenStreamFeat(GenSkeFeat):
 
     def _coords(self, keypoint: np.ndarray) -> int:
         """Number of coordinate channels (a trailing score excluded)."""
-        scored = keypoint.shape[-1] == 3 and self.layout in SCORED_LAYOUTS
-        return 2 if scored else keypoint.shape[-1]
+        return 2 if has_score(keypoint, self.layout) else keypoint.shape[-1]
 
     def _bone_trajectory(self, results: Dict) -> Dict:
         """``b[..., c, :] = keypoint[..., c, :]`` (coordinates only)."""
