@@ -10,7 +10,8 @@ for every k (default 10 20 40, temperature 0.1). The features are the
 model's ``predict`` embeddings (SkeAttnCLR: the normalised 128-d
 projector/predictor output). The checkpoint must hold every weight of the
 config's model (a pretraining checkpoint of the same config); ``--out``
-writes the numbers as JSON.
+writes the numbers as JSON. ``--ann-file PATH`` points the bank and query
+loaders at your own pickle, as in ``tools/train.py`` / ``tools/test.py``.
 """
 import argparse
 import json
@@ -26,6 +27,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import _load_checkpoint  # noqa: E402
 
+from mmskelcl.utils.preflight import apply_data_overrides  # noqa: E402
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -38,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--work-dir', help='log folder (default work_dirs/knn/'
                    '<config folder>/<config name>)')
     p.add_argument('--out', help='write the metrics as JSON here')
+    p.add_argument('--ann-file', metavar='PATH',
+                   help='annotation file of every loader (bank and queries)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config keys, key=value')
     return p.parse_args(argv)
@@ -48,6 +53,7 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    apply_data_overrides(cfg, args.ann_file)
     val_cfg = cfg.get('val_cfg') or {}
     evaluators = cfg.get('val_evaluator') or []
     evaluators = [evaluators] if isinstance(evaluators, dict) else evaluators

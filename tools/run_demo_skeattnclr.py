@@ -94,11 +94,8 @@ def main() -> None:
     ckpt = last_checkpoint(pre)
     knn_json = osp.join(args.work_dir, 'knn.json')
     knn_opts = [o for o in opts if not o.startswith('train_cfg.')]
-    if args.ann_file:
-        knn_opts += [f'{k}.dataset.ann_file={args.ann_file}' for k in (
-            'train_dataloader', 'val_dataloader', 'val_cfg.bank_dataloader')]
     run([sys.executable, 'tools/knn_eval.py', args.pretrain, ckpt,
-         '--work-dir', osp.join(pre, 'knn'), '--out', knn_json,
+         '--work-dir', osp.join(pre, 'knn'), '--out', knn_json, *ann(args),
          *(['--cfg-options', *knn_opts] if knn_opts else [])])
     with open(osp.join(REPO, knn_json)) as f:
         knn = json.load(f)['metrics']

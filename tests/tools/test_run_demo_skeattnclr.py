@@ -61,10 +61,10 @@ def test_steps_and_table(tmp_path, monkeypatch, capsys):
     ckpt = osp.join(work, 'pretrain', 'epoch_3.pth')
     assert knn[2:4] == ['P.py', ckpt]
     # kNN: the model options, not the schedule; every loader on my.pkl,
-    # the bank included
+    # the bank included (knn_eval.py --ann-file, tested with the tool)
     opts = knn[knn.index('--cfg-options') + 1:]
     assert 'model.x=1' in opts and 'train_cfg.max_epochs=2' not in opts
-    assert 'val_cfg.bank_dataloader.dataset.ann_file=my.pkl' in opts
+    assert _value(knn, '--ann-file') == 'my.pkl'
     assert f'model.backbone.init_cfg.checkpoint={ckpt}' in lin_p
     assert 'model.backbone.init_cfg=None' in lin_r
     for probe in (lin_p, lin_r):

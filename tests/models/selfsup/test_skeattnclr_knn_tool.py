@@ -120,6 +120,18 @@ def test_knn_tool_refuses_wrong_inputs(tmp_path, capsys):
         capsys.readouterr().err
 
 
+def test_knn_tool_ann_file_moves_bank_and_queries():
+    tool = _tool()
+    args = tool.parse_args([CONFIG, 'c.pth', '--ann-file', 'mine.pkl'])
+    cfg = tool.build_config(args)
+    for ds in (cfg.val_dataloader.dataset,
+               cfg.val_cfg.bank_dataloader.dataset):
+        assert ds.ann_file == 'mine.pkl' and 'missing_hint' not in ds
+    plain = tool.build_config(tool.parse_args([CONFIG, 'c.pth']))
+    assert plain.val_cfg.bank_dataloader.dataset.ann_file == \
+        'data/pkummd/pkummd1.pkl'
+
+
 @pytest.mark.parametrize('part', (1, 2))
 @pytest.mark.parametrize('stream', ('j', 'b', 'm'))
 def test_pkummd_configs(part, stream):
