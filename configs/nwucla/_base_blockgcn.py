@@ -24,4 +24,8 @@ param_scheduler = [
     dict(type='MultiStepLR', milestones=[110, 120], gamma=0.1,
          by_epoch=True, begin=0),
 ]
+# lr 0.05: BlockGCN's final release (7b45971, 2024-07-25) uses 0.05 in
+# every NTU YAML (0.1 only in the first upload c10e471, changed in c2bafbe
+# 2023-11-19) and has no UCLA YAML; chosen: the final NTU value.
+# Switch: --cfg-options optim_wrapper.optimizer.lr=0.1
 optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=4e-4))

@@ -26,4 +26,8 @@ param_scheduler = [
     dict(type='MultiStepLR', milestones=[110, 120], gamma=0.1,
          by_epoch=True, begin=0),
 ]
+# lr 0.05: the final release (ZhouYuxuanYX/BlockGCN 7b45971, 2024-07-25)
+# sets base_lr 0.05 in all 16 NTU YAMLs; the first upload (c10e471,
+# 2023-05-16) had 0.1, changed to 0.05 in c2bafbe (2023-11-19, "update").
+# Switch: --cfg-options optim_wrapper.optimizer.lr=0.1
 optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=4e-4))
