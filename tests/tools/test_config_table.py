@@ -46,10 +46,19 @@ def test_rows_of_a_small_tree(tmp_path):
     assert '| CACL | CTR-GCN | - | ✓ |' in text
 
 
+def test_combined_method_names():
+    """The longest known method prefix: three heads, not CACL alone."""
+    n = TABLE.parse_name('configs/nwucla/cacl_frhead_csre_ctrgcn_jm.py')
+    assert (n.method, n.encoder, n.stream) == ('cacl_frhead_csre', 'ctrgcn',
+                                               'jm')
+    assert TABLE.METHODS[n.method] == 'CACL + FR-Head + CSRE'
+
+
 @pytest.mark.parametrize('path,what', [
     ('nwucla/csre_gcn_j.py', 'cannot read method, encoder'),
     ('nwucla/ctrgcn_joint.py', 'cannot read method, encoder'),
     ('nwucla/ctrgcn_j_long.py', 'cannot read method, encoder'),
+    ('nwucla/csre_cacl_ctrgcn_j.py', 'cannot read method, encoder'),
     ('pku/ctrgcn_j.py', "unknown dataset folder 'pku'"),
 ])
 def test_unknown_names_are_errors(tmp_path, capsys, path, what):
@@ -92,10 +101,12 @@ def test_names_say_what_the_configs_build():
         assert backbone in BACKBONES[n.encoder] or backbone == \
             BACKBONES[n.encoder], n.path
         heads = cfg.model.get('aux_heads') or {}
-        if n.method in AUX:
-            key, head = AUX[n.method]
+        parts = n.method.split('_') if n.method else []
+        if parts and all(p in AUX for p in parts):  # one head or several
             assert cfg.model.type == 'AuxRecognizerGCN', n.path
-            assert list(heads) == [key] and heads[key].type == head, n.path
+            assert list(heads) == [AUX[p][0] for p in parts], n.path
+            assert [heads[AUX[p][0]].type for p in parts] == [
+                AUX[p][1] for p in parts], n.path
         else:
             assert not heads, n.path
         if n.method == 'skeletongcl':

@@ -41,6 +41,11 @@ METHODS = OrderedDict([
     ('cacl', 'CACL'),
     ('frhead', 'FR-Head'),
     ('csre', 'CSRE'),
+    # the heads trained together on one backbone (docs/combined.md)
+    ('cacl_frhead', 'CACL + FR-Head'),
+    ('cacl_csre', 'CACL + CSRE'),
+    ('frhead_csre', 'FR-Head + CSRE'),
+    ('cacl_frhead_csre', 'CACL + FR-Head + CSRE'),
     ('skeattnclr', 'SkeAttnCLR'),
 ])
 ENCODERS = OrderedDict([
@@ -95,7 +100,11 @@ def parse_name(path: str) -> ConfigName:
         raise ValueError(f'{path}: unknown dataset folder {dataset!r}; '
                          f'known: {", ".join(DATASETS)} ({fix})')
     tokens = stem.split('_')
-    method = tokens.pop(0) if tokens[0] in METHODS else ''
+    # the longest known method prefix (combined methods join several)
+    cut = max((n for n in range(1, len(tokens))
+               if '_'.join(tokens[:n]) in METHODS), default=0)
+    method = '_'.join(tokens[:cut])
+    tokens = tokens[cut:]
     if len(tokens) < 2 or tokens[0] not in ENCODERS \
             or tokens[1] not in STREAMS \
             or '_'.join(tokens[2:]) not in PROTOCOLS:

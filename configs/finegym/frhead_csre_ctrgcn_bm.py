@@ -1,0 +1,10 @@
+# FR-Head + CSRE on CTR-GCN, FineGym99: ctrgcn_bm.py plus
+# the training-only heads, each as in its own config here
+# (FR-Head: CFR V1); docs/combined.md. Checkpoints load
+# into ctrgcn_bm.py.
+_base_ = ['./ctrgcn_bm.py', '../_base_/models/aux_heads.py']
+model = dict(
+    type='AuxRecognizerGCN', num_frames={{_base_.clip_len}},
+    aux_heads=dict(fr={{_base_.frhead_v1}},
+                   csre={{_base_.csre}}))
+custom_hooks = [dict(type='MemoryBankHook')]
