@@ -1,9 +1,9 @@
 """Size memory banks to the training set before a run starts."""
 from mmaction.registry import HOOKS
-from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ..models.memory import MemoryBank
+from .run_check_hooks import BankContrastCheckHook
 
 
 def original_dataset_length(dataset) -> int:
@@ -33,7 +33,7 @@ def num_sample_indices(dataset) -> int:
 
 
 @HOOKS.register_module()
-class MemoryBankHook(Hook):
+class MemoryBankHook(BankContrastCheckHook):
     """Give every unsized :class:`MemoryBank` of the model one slot per
     training ``sample_idx`` (``'index'`` mode) or ``fifo_size`` slots
     (``'fifo'``, default: also that count) when training starts. Under
@@ -44,14 +44,23 @@ class MemoryBankHook(Hook):
     checkpoint's size and contents and is left alone; testing never needs
     the bank.
 
+    As every config with a bank contrast lists this hook, it also does
+    :class:`~mmskelcl.engine.BankContrastCheckHook`'s check: anchor use
+    logged per epoch, the run stopped (or, ``on_starved='warn'``, warned)
+    when a unit used no anchor in a whole epoch.
+
     Args:
         fifo_size (int, optional): FIFO bank size when the bank config
             gives none.
+        on_starved (str): ``'raise'`` or ``'warn'``, see
+            :class:`~mmskelcl.engine.BankContrastCheckHook`.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, fifo_size: int = None) -> None:
+    def __init__(self, fifo_size: int = None,
+                 on_starved: str = 'raise') -> None:
+        super().__init__(on_starved=on_starved)
         self.fifo_size = fifo_size
 
     def before_train(self, runner) -> None:

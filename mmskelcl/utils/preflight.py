@@ -240,12 +240,16 @@ def raise_problems(problems: List[str]) -> None:
 
 
 def add_run_check_hooks(cfg: Config) -> Config:
-    """Append ``ClassCountHook`` and ``StreamMetaHook`` to
-    ``cfg.custom_hooks`` unless the config lists them already."""
+    """Append ``ClassCountHook``, ``StreamMetaHook`` and
+    ``BankContrastCheckHook`` to ``cfg.custom_hooks`` unless the config
+    lists them already (``MemoryBankHook`` includes the last)."""
     hooks = list(cfg.get('custom_hooks') or [])
     names = {str(h.get('type')).split('.')[-1] for h in hooks
              if isinstance(h, Mapping)}
-    for name in ('ClassCountHook', 'StreamMetaHook'):
+    if 'MemoryBankHook' in names:
+        names.add('BankContrastCheckHook')
+    for name in ('ClassCountHook', 'StreamMetaHook',
+                 'BankContrastCheckHook'):
         if name not in names:
             hooks.append(dict(type=name))
     cfg.custom_hooks = hooks

@@ -39,6 +39,11 @@ class BankContrast(BaseModule):
     6. before ``start_epoch`` the loss is multiplied by zero (the bank still
        fills, as released).
 
+    In training mode it also sums, per epoch, the anchors seen, the anchors
+    with enough pairs and the loss (:meth:`pop_epoch_stats`);
+    :class:`~mmskelcl.engine.BankContrastCheckHook` logs them after every
+    epoch and stops a run whose unit used no anchor in a whole epoch.
+
     Args:
         dim (int): Embedding size (the bank's ``dim`` unless given there).
         bank (dict, optional): Bank config; type ``MemoryBank`` by default.
@@ -71,6 +76,24 @@ class BankContrast(BaseModule):
         self.update_before_loss = update_before_loss
         self.start_epoch = start_epoch
         self.loss_name = loss_name
+        self._reset_epoch_stats()
+
+    def _reset_epoch_stats(self) -> None:
+        # python counts and a device tensor: no host sync per step
+        self._anchors, self._steps = 0, 0
+        self._sums: Optional[torch.Tensor] = None  # (used, loss sum)
+
+    def pop_epoch_stats(self) -> torch.Tensor:
+        """This epoch's ``(anchors, anchors used, loss sum, steps)`` as a
+        float64 tensor on the bank's device (for an all-reduce), and a
+        fresh count for the next epoch."""
+        out = torch.zeros(4, dtype=torch.float64,
+                          device=self.bank.feats.device)
+        out[0], out[3] = self._anchors, self._steps
+        if self._sums is not None:
+            out[1:3] = self._sums.to(out)
+        self._reset_epoch_stats()
+        return out
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor,
                 sample_idx: Optional[torch.Tensor] = None
@@ -109,6 +132,12 @@ class BankContrast(BaseModule):
             self.bank.update(z.detach(), labels, sample_idx)
         if current_epoch() < self.start_epoch:
             value = value * 0
+        if self.training:
+            step = torch.stack([pairs.eligible.sum(), value.detach()]).to(
+                torch.float64)
+            self._sums = step if self._sums is None else self._sums + step
+            self._anchors += pairs.eligible.numel()
+            self._steps += 1
         return {
             self.loss_name: value,
             # logged, not optimised (no 'loss' in the name)

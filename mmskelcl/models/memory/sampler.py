@@ -6,7 +6,7 @@ Every selection is a masked ``topk`` over a per-anchor key, so there is no
 Python loop over samples.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmaction.registry import MODELS
@@ -151,11 +151,48 @@ class ContrastiveSampler(BaseModule):
             neg_sets = self._negatives(sim, neg_ok, labels, bank_labels,
                                        bank_valid)
         n_pos, n_neg = pos_ok.sum(1), neg_ok.sum(1)
+        need_pos, need_neg = self.requirement(sim.shape[1])
+        eligible = (n_pos >= need_pos) & (n_neg >= need_neg)
+        return SampledPairs(pos_idx, pos_mask, neg_sets, eligible)
+
+    def requirement(self, bank_size: int) -> Tuple[int, int]:
+        """Positives and negatives an anchor needs in a bank of
+        ``bank_size`` slots to contribute (``N_+`` / ``N_c`` under
+        ``'skip'``, 1 otherwise; never more than the bank holds)."""
         need_pos = self.num_pos if self.min_pos_policy == 'skip' else 1
         need_neg = self.num_neg if self.min_neg_policy == 'skip' else 1
-        eligible = (n_pos >= min(need_pos, sim.shape[1])) & (n_neg >= min(
-            need_neg, sim.shape[1]))
-        return SampledPairs(pos_idx, pos_mask, neg_sets, eligible)
+        return min(need_pos, bank_size), min(need_neg, bank_size)
+
+    def starved_classes(self, counts: Sequence[int],
+                        bank_size: Optional[int] = None) -> Dict[int, str]:
+        """Classes whose anchors can never contribute, with the reason.
+
+        Args:
+            counts (Sequence[int]): Bank entries per class (index ``c`` =
+                class ``c``); a class with no entry is not listed.
+            bank_size (int, optional): Slots of the bank (their sum when
+                None).
+
+        Returns:
+            dict[int, str]: ``{class: '124 < 128 positives'}`` for every
+            class with entries but too few positives (its own entry
+            included unless ``exclude_self``) or negatives (the other
+            classes' entries).
+        """
+        counts = [int(c) for c in counts]
+        total = sum(counts)
+        need_pos, need_neg = self.requirement(
+            total if bank_size is None else bank_size)
+        out = {}
+        for cls, n in enumerate(counts):
+            pos, neg = n - int(self.exclude_self), total - n
+            if n == 0:
+                continue
+            if pos < need_pos:
+                out[cls] = f'{pos} < {need_pos} positives'
+            elif neg < need_neg:
+                out[cls] = f'{neg} < {need_neg} negatives'
+        return out
 
     def _positives(self, sim, pos_ok):
         if self.pos_strategy == 'random+hard':
