@@ -5,7 +5,8 @@ CTR-GCN's ``adjust_learning_rate`` (the rule FR-Head, SkeletonGCL and CACL
 copy) sets, at the start of 0-based epoch ``e``,
 ``lr = base * (e + 1) / W`` while ``e < W`` and
 ``base * gamma ** #{s in steps : e >= s}`` afterwards (2s-AGCN, BlockGCN,
-Hyperformer and InfoGCN use the same rule; HCN decays by 0.99 per epoch). The
+Hyperformer and InfoGCN use the same rule; HCN decays by 0.99 per epoch,
+stepping its scheduler once before the first epoch as well). The
 optimizer and the
 schedulers are built from each config with mmengine's registries and
 stepped once per epoch, as ``ParamSchedulerHook`` does after every train
@@ -67,7 +68,9 @@ RECIPES: Dict[str, Dict[str, Tuple]] = {
         'ntu60_xview': _step(0.01, 5, [110, 120], gamma=0.025),
         'nwucla': _step(0.025, 5, [110, 120]),
     },
-    'hcn': {d: ('exp', 1e-3, 0.99) for d in NTU + ('nwucla', )},
+    'hcn': {**{d: ('exp', 1e-3, 0.99) for d in NTU},
+            # 80 epochs of 5 passes: x0.99 per pass, stepped per epoch
+            'nwucla': ('exp', 1e-3, 0.99**5)},
     'infogcn': {d: _step(0.1, 5, [90, 100]) for d in NTU + ('nwucla', )},
 }
 
@@ -87,12 +90,18 @@ def recipe_of(path: str) -> Tuple:
     return RECIPES[backbone_of(path)][osp.basename(osp.dirname(path))]
 
 
+# HCN-pytorch main.py calls ExponentialLR(gamma=0.99).step() at the start
+# of every epoch, the first included: 0-based epoch e trains at
+# lr * 0.99^(e + 1), one 0.99 step ahead of the per-epoch decay.
+HCN_FIRST_STEP = 0.99
+
+
 def released_lr(epoch: int, recipe: Tuple) -> float:
     """Lr of 0-based ``epoch``: CTR-GCN's (and 2s-AGCN's, BlockGCN's,
     Hyperformer's) ``adjust_learning_rate``, or HCN's exponential decay."""
     if recipe[0] == 'exp':
         _, base, gamma = recipe
-        return base * gamma**epoch
+        return base * HCN_FIRST_STEP * gamma**epoch
     _, base, warmup, steps, gamma = recipe
     if epoch < warmup:
         return base * (epoch + 1) / warmup
@@ -109,7 +118,9 @@ def test_released_rule_by_hand():
     agcn = _step(0.1, 0, [30, 40])
     assert [released_lr(e, agcn) for e in (0, 29, 30, 40)] == pytest.approx(
         [0.1, 0.1, 0.01, 0.001])
-    assert released_lr(2, ('exp', 1e-3, 0.99)) == pytest.approx(9.801e-4)
+    # HCN: 1e-3 x 0.99^3 at epoch 2 (three scheduler steps by then)
+    assert released_lr(2, ('exp', 1e-3, 0.99)) == pytest.approx(9.70299e-4)
+    assert released_lr(0, ('exp', 1e-3, 0.99)) == pytest.approx(9.9e-4)
 
 
 def scheduled_lrs(cfg: Config, epochs: int) -> List[float]:
