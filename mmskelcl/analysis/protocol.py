@@ -11,10 +11,20 @@ A config declares that its dataset has no validation split apart from the
 test split with ``val_is_test = True`` (top level); without the flag the
 two splits are compared (annotation file and split name of the innermost
 dataset of ``val_dataloader`` and ``test_dataloader``).
+
+Nothing a score file names is run: the tested checkpoint is opened with the
+safe checkpoint loader, the config text it stores (``meta['cfg']``) and an
+older dump's config file are read as data
+(:func:`~mmskelcl.utils.config_text.read_config_text`), and new dumps carry
+the few values needed as data (:func:`protocol_cfg`). A refused file or a
+config holding code gives one :class:`UntrustedInputWarning` line.
 """
 import os.path as osp
 import re
-from typing import Any, Mapping, Optional, Tuple
+import warnings
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from mmskelcl.utils.config_text import MAX_TEXT, read_config_text
 
 _EPOCH = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
@@ -57,24 +67,66 @@ def val_is_test(cfg: Mapping) -> Optional[bool]:
 
 def _max_epochs(cfg: Mapping) -> Optional[int]:
     train_cfg = cfg.get('train_cfg') or {}
+    if not isinstance(train_cfg, Mapping):
+        return None
     value = train_cfg.get('max_epochs') or train_cfg.get('max_iters')
-    return int(value) if value else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value > 0 else None
+
+
+def _one_line(error: BaseException) -> str:
+    """The line of a loader's error that says what was refused."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    said = next((ln for ln in lines if any(
+        word in ln.lower() for word in ('refused', 'unsupported', 'error:'))),
+        lines[0] if lines else '')
+    said = f'{type(error).__name__}: {said}' if said else \
+        type(error).__name__
+    return said if len(said) <= 200 else said[:197] + '...'
+
+
+class UntrustedInputWarning(UserWarning):
+    """A file named in a score file was refused or held code (not run)."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UntrustedInputWarning, stacklevel=3)
+
+
+def _data_of_text(text: Any, where: str) -> Dict[str, Any]:
+    """The plain-data assignments of config text, warning (one line) when
+    some of it is code, which is left out and never run."""
+    values, not_data = read_config_text(text)
+    if not_data:
+        more = f' (+{len(not_data) - 1} more)' if len(not_data) > 1 else ''
+        _warn(f'{where}: not plain data, not run: {not_data[0]}{more}')
+    return values
 
 
 def _trained_max_epochs(checkpoint: str) -> Optional[int]:
     """``max_epochs`` of the schedule a checkpoint was trained with (the
     config mmengine stores in ``meta['cfg']``; a run may override the
-    config file's schedule); None when unreadable."""
+    config file's schedule); None when unreadable.
+
+    The checkpoint is opened with the project's safe loader and the stored
+    config text is read as data (:mod:`mmskelcl.utils.config_text`): nothing
+    in either is run.
+    """
     if not osp.isfile(str(checkpoint)):
         return None
+    from mmskelcl.compat.checkpoint import load_checkpoint_file
     try:
-        import torch
-        from mmengine.config import Config
-        meta = torch.load(str(checkpoint), map_location='cpu',
-                          weights_only=False).get('meta') or {}
-        return _max_epochs(Config.fromstring(meta['cfg'], '.py'))
-    except Exception:  # not an mmengine checkpoint: use the config
+        ckpt = load_checkpoint_file(str(checkpoint), map_location='cpu')
+    except Exception as e:  # refused or not a checkpoint
+        _warn(f'{checkpoint}: not read, its trained schedule is not shown '
+              f'({_one_line(e)})')
         return None
+    meta = ckpt.get('meta') if isinstance(ckpt, Mapping) else None
+    text = meta.get('cfg') if isinstance(meta, Mapping) else None
+    if not isinstance(text, str):  # not an mmengine checkpoint
+        return None
+    return _max_epochs(_data_of_text(text, f"{checkpoint}: meta['cfg']"))
 
 
 def describe_checkpoint(cfg: Optional[Mapping], checkpoint: str) -> str:
@@ -140,12 +192,52 @@ def describe_protocol(cfg: Optional[Mapping],
     return f'{first}; {split_note(cfg)}'
 
 
+def protocol_cfg(cfg: Mapping) -> Dict[str, Any]:
+    """The parts of a config :func:`describe_protocol` reads, as plain data.
+
+    ``tools/test.py --dump`` stores them in each stream's meta
+    (``protocol_cfg``), so ``report.py`` never has to open the config.
+
+    Returns:
+        dict: ``val_is_test`` (if set), ``val_dataloader`` /
+        ``test_dataloader`` as ``dict(dataset=dict(ann_file, split))`` and
+        ``train_cfg`` with ``max_epochs`` / ``max_iters``.
+    """
+    out: Dict[str, Any] = {}
+    if cfg.get('val_is_test') is not None:
+        out['val_is_test'] = bool(cfg['val_is_test'])
+    for loader in ('val_dataloader', 'test_dataloader'):
+        ds = _inner_dataset(cfg.get(loader))
+        if ds is not None:
+            out[loader] = dict(dataset={
+                k: None if ds.get(k) is None else str(ds[k])
+                for k in ('ann_file', 'split')})
+    train_cfg = cfg.get('train_cfg') or {}
+    out['train_cfg'] = {k: int(train_cfg[k]) for k in ('max_epochs',
+                                                       'max_iters')
+                        if isinstance(train_cfg.get(k), (int, float))}
+    return out
+
+
 def _load_cfg(meta: Mapping) -> Optional[Mapping]:
+    """What a score file's meta says of its config, as data: the
+    ``protocol_cfg`` ``tools/test.py`` records, else (older dumps) the
+    plain-data assignments of the config file it names, read as text (its
+    ``_base_`` files are not followed; nothing is run)."""
+    if isinstance(meta.get('protocol_cfg'), Mapping):
+        return meta['protocol_cfg']
     config = meta.get('config')
-    if config and osp.isfile(str(config)):
-        from mmengine.config import Config
-        return Config.fromfile(str(config))
-    return None
+    if not config or not osp.isfile(str(config)):
+        return None
+    with open(str(config), 'rb') as f:
+        raw = f.read(MAX_TEXT + 1)
+    values = _data_of_text(raw.decode('utf-8', errors='replace'),
+                           str(config))
+    if values.get('_base_'):
+        _warn(f'{config}: inherits _base_ files, which are not followed '
+              '(only its own plain-data lines are read); dumps of '
+              'tools/test.py record the splits and schedule as data')
+    return values
 
 
 def describe_score_meta(meta: Mapping) -> str:

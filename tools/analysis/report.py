@@ -8,7 +8,9 @@ SCORES.pkl: ``tools/test.py --dump`` (fused scores unless ``--stream``),
 a single-stream dump or an MMAction2 ``DumpResults`` pickle. Prints overall
 top-1 / top-5 / mean-class accuracy, per-class accuracy, the most confused
 class pairs, the accuracy per event and per set (``--hierarchy``) and how
-the checkpoint was chosen. Class names come from ``--label-map``, else
+the checkpoint was chosen (nothing the file names is run: the checkpoint
+is opened with the safe loader and configs are read as data, see
+``docs/security.md``). Class names come from ``--label-map``, else
 ``--hierarchy``, else the names ``tools/test.py`` stored in the dump (the
 test pickle's or the checkpoint's), else the checkpoint the dump names.
 ``--compare`` puts a second model beside it
@@ -26,6 +28,7 @@ import json
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import List, Optional
 
 try:
@@ -138,5 +141,12 @@ def _write_outputs(reports: list, out_dir: str) -> List[str]:
     return out + [path]
 
 
+def _one_line_warning(message, category, filename, lineno, line=None):
+    """Warnings as ``warning: <message>`` lines (a refused file named in
+    a score file is one line, not a source excerpt)."""
+    return f'warning: {message}\n'
+
+
 if __name__ == '__main__':
+    warnings.formatwarning = _one_line_warning
     main()
