@@ -52,6 +52,12 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
+def torch_threads() -> int:
+    """Intra-op threads of the training runs (they inherit this env)."""
+    import torch
+    return torch.get_num_threads()
+
+
 def summary(dumps: dict, streams: list) -> str:
     """Top-1 / mean-class accuracy of every method side by side."""
     import pickle
@@ -92,8 +98,10 @@ def main() -> None:
              osp.join(args.work_dir, f'{method}_test'), '--dump',
              dumps[method]])
     print(summary(dumps, args.streams))
-    print(f'demo finished in {(time.time() - start) / 60:.1f} min',
-          flush=True)
+    print(f'demo finished in {(time.time() - start) / 60:.1f} min with '
+          f'{torch_threads()} torch threads per run (single streams change '
+          'with the thread count: float reductions; see '
+          'docs/get_started.md)', flush=True)
 
 
 if __name__ == '__main__':

@@ -63,9 +63,10 @@ class DSTANet(ReleasedInitMixin, FreezeMixin, TapMixin, BaseModule):
         layers (Sequence[tuple]): ``(in, out, inter, stride)`` per block;
             each ``in`` equals the previous ``out``.
         num_subsets (int): Attention maps per unit (released 3).
-        spatial_att, temporal_att, att_s, glo_reg_s, att_t, glo_reg_t,
-            use_pes, use_pet (bool): :class:`DSTABlock` switches (released:
-            all True except ``glo_reg_t``).
+        spatial_att, temporal_att, att_s, glo_reg_s (bool): With
+            ``att_t``, ``glo_reg_t``, ``use_pes`` and ``use_pet``, the
+            :class:`DSTABlock` switches (released: all True except
+            ``glo_reg_t``).
         attn_drop (float): Dropout on the attention maps.
         kernel_size (int): Temporal kernel of the strided convolutions.
         out_taps (Sequence[str]): Taps returned by default.
