@@ -215,9 +215,11 @@ def run_stream_cfg(cfg: Config, dump_path: str, config: str,
         return None
     stream = load_score_file(dump_path, name=name)[0]
     head = cfg.get('model', {}).get('cls_head') or {}
+    from mmskelcl.analysis.protocol import protocol_cfg
     stream.meta.update(
         config=osp.abspath(config),
         checkpoint=checkpoint,
+        protocol_cfg=protocol_cfg(cfg),  # report.py reads it, not config
         average_clips=head.get('average_clips', 'prob'),
         runner_metrics={k: _as_float(v)
                         for k, v in (metrics or {}).items()})
@@ -257,7 +259,8 @@ def evaluate_stream(config: str,
     ``ann_file``, ``num_classes``, ``allow_stream_mismatch`` and
     ``keep_dumps``); its scores, ``None`` on non-main ranks.
 
-    ``meta`` of the result holds config, checkpoint, ``average_clips`` of
+    ``meta`` of the result holds config, checkpoint, ``protocol_cfg`` (the
+    splits and schedule ``report.py`` states, as data), ``average_clips`` of
     the head and the Runner's metrics.
     """
     name = name or default_stream_names([config])[0]

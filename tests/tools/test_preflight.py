@@ -9,6 +9,7 @@ configs of the right and wrong model and stream through ``tools/test.py``.
 import os
 import os.path as osp
 import pickle
+import warnings
 from types import ModuleType
 
 import numpy as np
@@ -277,6 +278,57 @@ def test_report_reads_the_schedule_from_the_checkpoint(run):
     missing = str(run['root'] / 'elsewhere' / 'epoch_1.pth')
     assert describe_checkpoint(cfg, missing) == \
         'epoch_1.pth: epoch 1 of 65, not the last checkpoint'
+
+
+def test_report_of_a_real_dump_reads_everything_as_data(run, tmp_path,
+                                                       monkeypatch, capsys):
+    """report.py on a ``test.py --dump`` file (65-epoch test config, the
+    1-epoch checkpoint) prints the protocol lines it printed before issue
+    20, the trained epochs taken from the checkpoint's ``meta['cfg']``, now
+    read as data: no config executed, only ``weights_only`` loads, no
+    warning. An older dump (no ``protocol_cfg``) reads the config file's
+    text and gives the same report."""
+    cfg = Config.fromfile(run['j'])
+    cfg.train_cfg.max_epochs = 65
+    config, dump = str(tmp_path / 'j_65e.py'), str(tmp_path / 'scores.pkl')
+    cfg.dump(config)
+    TEST.main([config, run['ckpt'], '--work-dir', str(tmp_path / 'w'),
+               '--dump', dump])
+    with open(dump, 'rb') as f:
+        old = pickle.load(f)
+    assert old['meta']['j_65e']['protocol_cfg']['train_cfg'] == \
+        dict(max_epochs=65)
+    del old['meta']['j_65e']['protocol_cfg']
+    with open(str(tmp_path / 'old.pkl'), 'wb') as f:
+        pickle.dump(old, f)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f'a config was executed: {args}')
+
+    real_load = torch.load
+
+    def weights_only_load(*args, **kwargs):
+        assert kwargs.get('weights_only') is True, kwargs
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(Config, 'fromfile', refuse)
+    monkeypatch.setattr(Config, 'fromstring', refuse)
+    monkeypatch.setattr(torch, 'load', weights_only_load)
+    report = load_tool('analysis/report.py')
+    texts = []
+    for path in (dump, str(tmp_path / 'old.pkl')):
+        capsys.readouterr()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            report.main([path])
+        assert not [w for w in caught if 'mmcv' not in str(w.message)]
+        texts.append(capsys.readouterr().out.replace('old', 'scores'))
+    assert texts[0] == texts[1]
+    assert 'Evaluation protocol:\n  j_65e: epoch_1.pth: last checkpoint ' \
+        '(epoch 1 of 1)\n  this dataset has no validation split apart ' \
+        'from the test split: no checkpoint may be selected on it\n' \
+        in texts[0], texts[0]
+    assert all(f' {name} ' in texts[0] for name in CLASSES)
 
 
 def test_class_names_travel_from_the_pickle_to_infer(run, capsys):
