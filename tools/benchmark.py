@@ -59,6 +59,8 @@ import os
 import sys
 from typing import List, Optional
 
+if __name__ == '__main__':  # tcmalloc before torch loads (MMSKELCL_ALLOCATOR)
+    import _preload  # noqa: F401  (tools/_preload.py)
 try:
     import mmskelcl  # noqa: F401
 except ImportError:  # run from a source checkout: python tools/...
@@ -161,6 +163,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='torch.compile the backbone of CONFIG (not of --baseline)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
+        '--allocator', choices=('auto', 'tcmalloc', 'jemalloc', 'glibc'),
+        default=None,
+        help='memory allocator of this run (default: MMSKELCL_ALLOCATOR, '
+        'auto = tcmalloc when installed); the JSON names the one mapped')
+    parser.add_argument(
+        '--compare-allocators', nargs='+', metavar='ALLOCATOR',
+        choices=('tcmalloc', 'jemalloc', 'glibc'),
+        help='run this benchmark once per allocator in child processes '
+        '(ratios to the first; see mmskelcl.utils.benchmark.allocators)')
+    parser.add_argument('--repeats', type=int, default=1,
+                        help='rounds of --compare-allocators')
+    parser.add_argument(
         '--no-memory',
         action='store_true',
         help='skip the peak memory measurement')
@@ -188,9 +202,52 @@ def bank_loss(device: str) -> dict:
     return results
 
 
+def _switch_allocator(kind: str) -> None:
+    """Re-execute under allocator ``kind`` unless it is already mapped."""
+    from mmskelcl.utils import allocator
+    if allocator.mapped() != allocator.resolve(kind)[0]:
+        os.environ[allocator.ENV] = kind
+        os.environ.pop('MMSKELCL_ALLOCATOR_EXECED', None)
+        allocator.ensure()
+
+
+def allocator_table(args: argparse.Namespace,
+                    argv: Optional[List[str]]) -> dict:
+    """``--compare-allocators``: this command once per allocator."""
+    from mmskelcl.utils.benchmark.allocators import (compare_allocators,
+                                                     format_allocators)
+    rest, skip = [], 0
+    for tok in (sys.argv[1:] if argv is None else argv):
+        if skip:
+            skip -= 1
+        elif tok in ('--repeats', '--allocator'):
+            skip = 1
+        elif tok == '--compare-allocators':
+            skip = len(args.compare_allocators)
+        else:
+            rest.append(tok)
+    res = compare_allocators(rest, args.compare_allocators, args.repeats,
+                             tool=os.path.abspath(__file__))
+    print(format_allocators(res), file=sys.stderr, flush=True)
+    return res
+
+
+def _with_env(result: dict) -> dict:
+    """``result`` plus the allocator and the thread count of this run."""
+    import torch
+    from mmskelcl.utils import allocator
+    return dict(result, allocator=allocator.mapped(),
+                threads=torch.get_num_threads())
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the benchmark and print the JSON result as the last line."""
     args = parse_args(argv)
+    if args.compare_allocators:
+        print(json.dumps(allocator_table(args, argv)), flush=True)
+        return
+    if args.allocator and argv is None:
+        _switch_allocator(args.allocator)
     if args.bank_loss:
         print(json.dumps(bank_loss(args.device or 'cpu')), flush=True)
         return
@@ -205,7 +262,7 @@ def main(argv: Optional[List[str]] = None) -> None:
               f'({res["ms_per_clip"]:.2f} ms/clip, {res["data"]}); workers '
               f'for steps/s at batch {res["batch_size"]}: '
               f'{res["workers_needed"]}', file=sys.stderr, flush=True)
-        print(json.dumps(res), flush=True)
+        print(json.dumps(_with_env(res)), flush=True)
         return
     if args.encoder_table:
         from mmskelcl.utils.benchmark import encoders as enc
@@ -214,7 +271,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             batch_size=args.batch_size, iters=args.iters,
             warmup=args.warmup, device=args.device or 'cpu', seed=args.seed)
         print(enc.markdown_table(res), file=sys.stderr, flush=True)
-        print(json.dumps(res), flush=True)
+        print(json.dumps(_with_env(res)), flush=True)
         return
     if args.skeattnclr:
         from mmskelcl.utils.benchmark.skeattnclr import (
@@ -224,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             warmup=args.warmup, device=args.device,
             cfg_options=args.cfg_options, shape=args.shape, seed=args.seed)
         print(format_skeattnclr_cost(res), file=sys.stderr, flush=True)
-        print(json.dumps(res), flush=True)
+        print(json.dumps(_with_env(res)), flush=True)
         return
     if args.csre_overhead:
         from mmskelcl.utils.benchmark.csre import (ENCODERS, TRAIN_SIZES,
@@ -261,7 +318,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         bank_size=args.bank_size,
         compile=args.compile)
     sys.stderr.flush()
-    print(json.dumps(result), flush=True)
+    print(json.dumps(_with_env(result)), flush=True)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:  # runnable from a checkout without installing
     sys.path.insert(0, REPO)
 
+if __name__ == '__main__':  # tcmalloc before torch loads (MMSKELCL_ALLOCATOR)
+    import _preload  # noqa: F401  (tools/_preload.py)
 import mmskelcl  # noqa: E402,F401  (stack fixes + registration)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402

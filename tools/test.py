@@ -43,6 +43,8 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
+if __name__ == '__main__':  # tcmalloc before torch loads (MMSKELCL_ALLOCATOR)
+    import _preload  # noqa: F401  (tools/_preload.py)
 try:
     import mmskelcl  # noqa: F401  (applies the stack fixes, registers)
 except ImportError:  # not installed: run from a source checkout
@@ -172,6 +174,11 @@ def per_class_report(result, label_map: Optional[str] = None) -> str:
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point."""
     args = parse_args(argv)
+    import torch
+    from mmskelcl.utils import allocator
+    torch.set_num_threads(allocator.rank_threads(torch.get_num_threads()))
+    print(f'mmskelcl {allocator.describe(torch.get_num_threads())}',
+          file=sys.stderr, flush=True)
     if args.fuse:
         try:
             result = fuse_score_files(
@@ -179,6 +186,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                 weights=args.weights,
                 stream_names=args.stream_names,
                 apply_softmax=args.apply_softmax)
+        except OSError as err:
+            sys.exit(f'error: --fuse: {err.filename}: {err.strerror}')
         except (KeyError, TypeError, ValueError) as err:
             sys.exit(f'error: {err.args[0] if err.args else err}')
         if args.dump is not None:

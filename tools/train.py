@@ -23,11 +23,15 @@ import os
 import os.path as osp
 import sys
 
+if __name__ == '__main__':  # tcmalloc before torch loads (MMSKELCL_ALLOCATOR)
+    import _preload  # noqa: F401  (tools/_preload.py)
 import mmskelcl  # noqa: F401  (stack fixes + registration)
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmskelcl.compat.cpu_dist import setup_cpu_distributed
+from mmskelcl.utils import allocator
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -169,11 +173,13 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = check_inputs(merge_args(Config.fromfile(args.config), args), args)
     setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, no set_device
+    torch.set_num_threads(allocator.rank_threads(torch.get_num_threads()))
     if 'runner_type' in cfg:
         from mmaction.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
+    runner.logger.info(allocator.describe(torch.get_num_threads()))
     runner.train()
 
 

@@ -44,6 +44,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmskelcl.compat import cpu_dist
+from mmskelcl.utils import allocator
 from mmskelcl.utils.demo_data.dataset import generate_demo_annotations
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -159,12 +160,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(config_file: str, log_file: str) -> subprocess.Popen:
-    """``torchrun`` two CPU processes on ``tools/train.py``."""
+def _launch(config_file: str, log_file: str,
+            launches: int = 1) -> subprocess.Popen:
+    """``torchrun`` two CPU processes on ``tools/train.py``; ``launches``
+    such launches run at once, so each rank gets its share of the cores
+    (at least one thread: 2 launches of 2 ranks on 2 cores run 1 each)."""
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [HERE, REPO] + [p for p in [env.get('PYTHONPATH')] if p])
-    env.setdefault('OMP_NUM_THREADS', '1')
+    threads = allocator.share_threads(WORLD * launches)
+    env = allocator.child_env(threads, base=env)
     env['CUDA_VISIBLE_DEVICES'] = ''  # the CPU path, also on a GPU host
     cmd = [
         sys.executable, '-m', 'torch.distributed.run', '--nnodes', '1',
@@ -177,6 +182,7 @@ def _launch(config_file: str, log_file: str) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     proc.log = log
+    proc.threads = threads
     return proc
 
 
@@ -189,10 +195,14 @@ def _wait(proc: subprocess.Popen, log_file: str) -> None:
         rc = 'timeout'
     finally:
         proc.log.close()
+    with open(log_file) as f:
+        text = f.read()
     if rc != 0:
-        with open(log_file) as f:
-            tail = f.read()[-6000:]
-        pytest.fail(f'torchrun exited with {rc}:\n{tail}')
+        pytest.fail(f'torchrun exited with {rc}:\n{text[-6000:]}')
+    # each rank logs its allocator and threads (tools/train.py)
+    want = f'; torch threads: {proc.threads} of'
+    lines = [ln for ln in text.splitlines() if 'allocator: ' in ln]
+    assert lines and all(want in ln for ln in lines), lines
 
 
 def _load(path: str) -> dict:
@@ -219,7 +229,8 @@ def runs(tmp_path_factory):
             cfg.dump(cfg_file)
             jobs.append((name, cfg_file, str(tmp / f'{name}.log'), dump))
     for pair in (jobs[:2], jobs[2:]):
-        procs = [_launch(cfg_file, log) for _, cfg_file, log, _ in pair]
+        procs = [_launch(cfg_file, log, len(pair))
+                 for _, cfg_file, log, _ in pair]
         for proc, (_, _, log, _) in zip(procs, pair):
             _wait(proc, log)
     for name, _, _, dump in jobs:

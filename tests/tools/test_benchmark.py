@@ -168,3 +168,34 @@ def test_cpu_memory_fallback(monkeypatch):
     res = benchmark(TINY_CFG, iters=1, warmup=0, device='cpu')
     assert res['peak_mem_method'].startswith('cpu_rss_delta')
     assert res['train_peak_mem_mb'] >= 0
+
+
+@pytest.mark.slow
+def test_compare_allocators_cli(tmp_path):
+    """``--compare-allocators glibc tcmalloc``: one child per allocator,
+    each reporting the allocator its loader mapped, and the ratio row."""
+    from mmskelcl.utils import allocator
+    if allocator.find('tcmalloc') is None:
+        assert os.environ.get('MMSKELCL_REQUIRE_TCMALLOC') != '1'
+        pytest.skip('libtcmalloc not installed')
+    cfg_file = tmp_path / 'tiny_cfg.py'
+    cfg_file.write_text("custom_imports = dict(imports=['mmskelcl'], "
+                        'allow_failed_imports=False)\n' +
+                        '\n'.join(f'{k} = {v!r}'
+                                  for k, v in TINY_CFG.items()) + '\n')
+    proc = subprocess.run([
+        sys.executable, 'tools/benchmark.py', str(cfg_file), '--iters', '2',
+        '--warmup', '0', '--device', 'cpu', '--batch-size', '2',
+        '--no-memory', '--compare-allocators', 'glibc', 'tcmalloc'
+    ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = {r['allocator']: r for r in res['rows']}
+    assert list(rows) == ['glibc', 'tcmalloc']
+    assert rows['glibc']['speedup'] == 1.0
+    assert rows['tcmalloc']['speedup'] == pytest.approx(
+        rows['glibc']['step_ms'] / rows['tcmalloc']['step_ms'])
+    assert all(r['threads'] == 1 and r['minor_faults'] > 0
+               for r in rows.values())
+    assert '| tcmalloc |' in proc.stderr

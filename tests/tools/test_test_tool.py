@@ -4,6 +4,7 @@ A 12-sample, 3-class skeleton pickle, two stream configs (joint and bone)
 with MMAction2's STGCN and random checkpoints are written to a temporary
 folder; ``tools/test.py`` runs in a subprocess from that folder.
 """
+import os
 import os.path as osp
 import pickle
 import subprocess
@@ -291,3 +292,19 @@ def test_cli_argument_errors(capsys):
         tool.parse_args(['a.py', 'a.pth', '--fuse', 'x.pkl'])
     with pytest.raises(SystemExit):
         tool.parse_args([])
+
+
+def test_logs_allocator_and_threads_and_names_a_missing_score_file(tmp_path):
+    """The tool says which allocator and how many threads it runs with
+    (read from its own maps: ``MMSKELCL_ALLOCATOR=glibc`` says glibc), and
+    a missing ``--fuse`` file is one line naming it, not a traceback."""
+    missing = str(tmp_path / 'j.pkl')
+    env = dict(os.environ, MMSKELCL_ALLOCATOR='glibc', OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, TOOL, '--fuse', missing, missing],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 1
+    assert 'mmskelcl allocator: glibc; torch threads: 1 of' in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'error: --fuse: {missing}: No such file or directory')
+    assert 'Traceback' not in proc.stderr
