@@ -58,6 +58,13 @@ def torch_threads() -> int:
     return torch.get_num_threads()
 
 
+def children_allocator() -> str:
+    """The allocator the training and test runs start with (they preload
+    it themselves, see mmskelcl/utils/allocator.py)."""
+    from mmskelcl.utils import allocator
+    return allocator.resolve(allocator.requested())[0]
+
+
 def summary(dumps: dict, streams: list) -> str:
     """Top-1 / mean-class accuracy of every method side by side."""
     import pickle
@@ -99,7 +106,8 @@ def main() -> None:
              dumps[method]])
     print(summary(dumps, args.streams))
     print(f'demo finished in {(time.time() - start) / 60:.1f} min with '
-          f'{torch_threads()} torch threads per run (single streams change '
+          f'{torch_threads()} torch threads per run, {children_allocator()} '
+          'malloc (single streams change '
           'with the thread count: float reductions; see '
           'docs/get_started.md)', flush=True)
 
