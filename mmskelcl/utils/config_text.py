@@ -68,8 +68,8 @@ def read_config_text(text: str) -> Tuple[Dict[str, Any], List[str]]:
         statement (later assignments win), and ``'line N: <source>'`` of
         each statement that is not such an assignment, or of the first part
         of an assignment's value that is not data (the whole assignment is
-        left out); docstrings are skipped. A text that cannot be parsed gives ``{}``
-        and one entry saying why.
+        left out); docstrings are skipped. A text that cannot be parsed
+        gives ``{}`` and one entry saying why.
     """
     if not isinstance(text, str):
         return {}, [f'not a config text but {type(text).__name__}']
@@ -82,8 +82,9 @@ def read_config_text(text: str) -> Tuple[Dict[str, Any], List[str]]:
         return {}, [f'not Python ({type(e).__name__}: {e})']
     values, not_data = {}, []
     for stmt in tree.body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
-                and isinstance(stmt.value.value, str):
+        value = getattr(stmt, 'value', None)
+        if isinstance(stmt, ast.Expr) and isinstance(value, ast.Constant) \
+                and isinstance(value.value, str):
             continue  # a docstring
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)):

@@ -16,7 +16,6 @@ keeps loader workers within the machine's cores.
 """
 import os
 import os.path as osp
-import re
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.config import Config
@@ -179,18 +178,14 @@ def _stream_name(stream: Any) -> Optional[str]:
 def stream_of_checkpoint(meta: Mapping) -> Optional[str]:
     """The stream a checkpoint was trained on: ``meta['stream']`` (written
     by :class:`~mmskelcl.engine.StreamMetaHook`), else the training loader
-    of the config text mmengine stores in ``meta['cfg']``."""
+    (or the ``stream`` variable) of the config text mmengine stores in
+    ``meta['cfg']``, read as data, never executed
+    (:func:`~mmskelcl.utils.config_text.read_config_text`)."""
     if meta.get('stream') is not None:
         return _stream_name(meta['stream'])
-    text = meta.get('cfg')
-    if not isinstance(text, str):
-        return None
-    try:
-        return stream_of_cfg(Config.fromstring(text, '.py'),
-                             'train_dataloader')
-    except Exception:  # an unparsable stored config: read the variable
-        found = re.search(r"^stream\s*=\s*'([\w+]+)'", text, re.M)
-        return found.group(1) if found else None
+    from .config_text import read_config_text
+    return stream_of_cfg(read_config_text(meta.get('cfg'))[0],
+                         'train_dataloader')
 
 
 def checkpoint_problems(cfg: Config, config: str, checkpoint: str,

@@ -105,6 +105,23 @@ def test_checkpoint_records_its_stream(run):
     assert stream_of_checkpoint(meta) == 'bm'
 
 
+def test_stored_config_text_is_read_not_run(run, tmp_path, monkeypatch):
+    """Issue 20: a checkpoint without ``meta['stream']`` whose stored
+    config text holds code: tools/test.py reads its stream as data (the
+    mismatch is still found) and the code never runs."""
+    canary = tmp_path / 'canary'
+    ckpt = torch.load(run['ckpt'], map_location='cpu', weights_only=False)
+    del ckpt['meta']['stream']
+    ckpt['meta']['cfg'] = ckpt['meta']['cfg'].replace(
+        "stream='j'", "stream='bm'") + \
+        f"_ = __import__('os').system('touch {canary}')\n"
+    evil = str(tmp_path / 'epoch_1.pth')
+    torch.save(ckpt, evil)
+    msg = _refused(TEST, [run['j'], evil], tmp_path, monkeypatch)
+    assert not canary.exists()
+    assert "was trained on stream 'bm'" in msg, msg
+
+
 def test_test_tool_refuses_checkpoint_of_another_model(run, tmp_path,
                                                        monkeypatch):
     """An STGCN config with a CTR-GCN checkpoint used to print a results
