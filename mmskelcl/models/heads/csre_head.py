@@ -134,6 +134,11 @@ class CSREHead(BaseAuxHead):
         init_cfg (dict, optional): mmengine init config.
     """
 
+    #: the released sampling; ``sampler`` overrides single keys
+    SAMPLER_DEFAULTS = dict(num_pos=128, num_neg=512, pos_strategy='hard',
+                            neg_strategy='R+H', mix_mode='rows',
+                            min_pos_policy='skip', min_neg_policy='skip')
+
     def __init__(self,
                  num_classes: Optional[int] = None,
                  tap: str = 'final',
@@ -168,10 +173,7 @@ class CSREHead(BaseAuxHead):
                          feat_dim, reduction, branches)
         weights = {b: 0.5 for b in branches}
         weights.update(loss_weights or {})
-        sampler_cfg = dict(num_pos=128, num_neg=512, pos_strategy='hard',
-                           neg_strategy='R+H', mix_mode='rows',
-                           min_pos_policy='skip', min_neg_policy='skip')
-        sampler_cfg.update(sampler or {})
+        sampler_cfg = dict(self.SAMPLER_DEFAULTS, **(sampler or {}))
         self.contrast = nn.ModuleDict({
             b: MODELS.build(
                 dict(type='BankContrast', dim=feat_dim, bank=bank,
