@@ -4,6 +4,9 @@
 # arithmetic as the model's in-model conversion; without augmentation the
 # two commute). The template of configs/<dataset>/skeattnclr_stgcn_<s>_
 # {linear,linear_paper,finetune,semi1,semi10}.py.
+# Graph: the release's 2s-AGCN NTU graph ('nturgb+d_agcn'; MMAction2's:
+# model.backbone.graph_cfg.layout=nturgb+d). Training loader drop_last=True
+# as released (train_dataloader.drop_last=False: keep the last batch).
 # Defaults: linear evaluation as released (frozen backbone kept in eval mode:
 # BN statistics and dropout fixed; only the FC trains), SGD lr 3.0, momentum
 # 0.9, wd 0, batch 128, 150 epochs, x0.1 at 60 and 100; FC init N(0, 0.02).
@@ -28,7 +31,7 @@ model = dict(
     type='RecognizerGCN',
     backbone=dict(
         type='STGCNTaps',
-        graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+        graph_cfg=dict(layout='nturgb+d_agcn', mode='spatial'),  # released
         in_channels=3,
         base_channels=64,
         tcn_dropout=0.0,  # the release evaluates in eval() mode
@@ -41,11 +44,12 @@ model = dict(
         dropout=0.0,
         init_cfg=dict(type='Normal', layer='Linear', std=0.02, bias=0.0)))
 
+# the pretraining's preprocessing (released; switches there)
 preprocess = [
     dict(type='CenterJointPerFrame', joint=20),
     dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(1.0, ),
-         test_mode=True),
-    dict(type='AlignShoulders', left=8, right=4),
+         test_mode=True, valid_joint=0),
+    dict(type='AlignShoulders', left=8, right=4, sign='sequence'),
 ]
 pipeline = preprocess + [
     dict(type='GenStreamFeat', layout='nturgb+d'),
@@ -55,8 +59,9 @@ pipeline = preprocess + [
 dataset = dict(type='SkeletonDataset', ann_file=ann_file,
                missing_hint=missing_hint, num_classes=num_classes,
                stream=stream, pipeline=pipeline)
+# drop_last=True as the release's training loader (processor.py)
 train_dataloader = dict(
-    batch_size=128, num_workers=8, persistent_workers=True, drop_last=False,
+    batch_size=128, num_workers=8, persistent_workers=True, drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(**dataset, split=train_split))
 val_dataloader = dict(

@@ -10,6 +10,17 @@
 # kNN (k 10/20/40, t 0.1) on the test split every 10 epochs; the last
 # checkpoint is the one reported (the paper selects the best kNN epoch:
 # default_hooks.checkpoint.save_best=knn/top1_k20, ...rule=greater).
+# Released, as the release (docs/skeattnclr.md lists each switch): the
+# 2s-AGCN NTU graph ('nturgb+d_agcn'; MMAction2's: backbone.graph_cfg.layout=
+# nturgb+d), the re-initialisation N(0, 0.02) / BN N(1, 0.02) with an
+# independent key encoder (model.init_scheme=library: modules' own init,
+# key = query), the preprocessing (valid length on person 0 joint 1,
+# shoulder rotation sign per sequence, symmetric temporal padding).
+# Not released, by default: kNN features from an eval-mode pass on
+# unaugmented clips, no discarded mixed-view global pass. The release's kNN:
+#   model.knn_predictor_mode=train model.discard_mix_global=True
+#   val_dataloader.dataset.pipeline.3.prob=1.0
+#   val_cfg.bank_dataloader.dataset.pipeline.3.prob=1.0
 _base_ = ['./default_runtime.py']
 
 stream = 'j'  # 'j', 'b' or 'm' (joint motion): converted inside the model
@@ -27,7 +38,7 @@ model = dict(
     stream=stream,
     backbone=dict(
         type='STGCNTaps',
-        graph_cfg=dict(layout='nturgb+d', mode='spatial'),
+        graph_cfg=dict(layout='nturgb+d_agcn', mode='spatial'),  # released
         in_channels=3,
         base_channels=64,
         tcn_dropout=0.5),
@@ -50,24 +61,34 @@ model = dict(
     local_branch=True,  # False: the SkeletonCLR-style baseline (Table 1)
     sal_nonsal_negative=True,
     detach_extra_negative=True,
-    key_bn='ema')  # 'own': MoCo's key BN statistics
+    key_bn='ema',  # 'own': MoCo's key BN statistics
+    init_scheme='released',  # 'library': modules' own init, key = query
+    discard_mix_global=False,  # True: the release's discarded extra pass
+    knn_predictor_mode='eval')  # 'train': the release's kNN predictor
 
 # The offline preprocessing of the release, done at load time: spine (joint
-# 21) per frame, valid frames resized to 64, shoulders along +x per frame.
+# 21) per frame; the first n frames, n = frames where person 0's joint 1 is
+# non-zero (valid_joint=0; None: any person, span), resized to 64; shoulders
+# rotated towards +x with one sign per person and sequence (sign='frame':
+# per-frame atan2, exact alignment).
 preprocess = [
     dict(type='CenterJointPerFrame', joint=20),
     dict(type='CropResizeFrames', clip_len=clip_len, p_interval=(1.0, ),
-         test_mode=True),
-    dict(type='AlignShoulders', left=8, right=4),
+         test_mode=True, valid_joint=0),
+    dict(type='AlignShoulders', left=8, right=4, sign='sequence'),
 ]
+# symmetric padding repeats the edge frame, as released ('reflect': not)
+augment = [dict(type='TemporalMirrorCrop', padding_ratio=6, mode='symmetric'),
+           dict(type='RandomShear', amplitude=0.5)]
 train_pipeline = preprocess + [
-    dict(type='ContrastiveViews', num_views=2, transforms=[
-        dict(type='TemporalMirrorCrop', padding_ratio=6),
-        dict(type='RandomShear', amplitude=0.5)]),
+    dict(type='ContrastiveViews', num_views=2, transforms=augment),
     dict(type='FormatGCNInput', num_person=2),
     dict(type='PackActionInputs'),
 ]
+# kNN bank / query pipeline; index 3 applies the training augmentation with
+# probability `prob`: 0 (default, plain clips) or 1.0 (released kNN).
 test_pipeline = preprocess + [
+    dict(type='RandomApply', transforms=augment, prob=0.0),
     dict(type='FormatGCNInput', num_person=2),
     dict(type='PackActionInputs'),
 ]

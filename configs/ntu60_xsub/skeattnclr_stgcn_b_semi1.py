@@ -1,7 +1,9 @@
 # Semi-supervised finetuning with 1% of the labels (class-balanced, seeded
-# subset written once into the pickle's split by
-# tools/data/make_semi_splits.py as 'xsub_train_semi1'), SkeAttnCLR bone
-# ST-GCN, NTU RGB+D 60 X-Sub; released lr 0.005, x0.1 at [50, 100].
+# subset written once into the pickle's split by tools/data/make_semi_splits.py
+# as 'xsub_train_semi1'), SkeAttnCLR bone ST-GCN, NTU RGB+D 60 X-Sub; SGD lr
+# 0.02, wd 0, 150 epochs, x0.1 at [13, 80, 120].
+# released: config/SkeAttnCLR/NTU60/bone/semiFT0.01_eval_xsub.yaml
+# (GitHubOfHyl97/SkeAttnCLR).
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'b'
 pretrained = 'work_dirs/ntu60_xsub/skeattnclr_stgcn_b_pretrain/epoch_300.pth'
@@ -11,7 +13,8 @@ model = dict(
 train_dataloader = dict(dataset=dict(split=semi_split, stream=stream))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
-optim_wrapper = dict(optimizer=dict(lr=0.005))
+optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[50, 100], gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=True, milestones=[13, 80, 120],
+         gamma=0.1)
 ]

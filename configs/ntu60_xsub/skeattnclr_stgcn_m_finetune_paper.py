@@ -4,8 +4,8 @@
 # (TrainLossMetricHook adds it to the validation metrics; validation every
 # epoch, so the scheduler steps once per epoch), x0.1 after 10 epochs without a
 # 1e-4 relative decrease (PyTorch's ReduceLROnPlateau defaults). The paper
-# gives no epoch count: the released 150 are kept. Everything else is the
-# released finetune config.
+# gives no epoch count: the released 150 are kept. Everything else (lr aside)
+# is _finetune.py's, whose header says what is released.
 _base_ = ['./skeattnclr_stgcn_m_finetune.py']
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = [

@@ -1,7 +1,9 @@
 # Semi-supervised finetuning with 10% of the labels (class-balanced, seeded
-# subset written once into the pickle's split by
-# tools/data/make_semi_splits.py as 'xsub_train_semi10'), SkeAttnCLR joint
-# motion ST-GCN, NTU RGB+D 60 X-Sub; released lr 0.01, x0.1 at [60, 100].
+# subset written once into the pickle's split by tools/data/make_semi_splits.py
+# as 'xsub_train_semi10'), SkeAttnCLR joint motion ST-GCN, NTU RGB+D 60 X-Sub;
+# SGD lr 0.003, wd 0, 150 epochs, x0.1 at [60, 100].
+# released: config/SkeAttnCLR/NTU60/motion/semiFT0.1_eval_xsub.yaml
+# (GitHubOfHyl97/SkeAttnCLR).
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'jm'
 pretrained = 'work_dirs/ntu60_xsub/skeattnclr_stgcn_m_pretrain/epoch_300.pth'
@@ -11,7 +13,8 @@ model = dict(
 train_dataloader = dict(dataset=dict(split=semi_split, stream=stream))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+optim_wrapper = dict(optimizer=dict(lr=0.003))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 100], gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 100],
+         gamma=0.1)
 ]

@@ -1,7 +1,9 @@
-# Finetuning of the SkeAttnCLR bone ST-GCN on NTU RGB+D 60 X-View (released:
-# all layers train, BN statistics fixed (norm_eval), dropout off, lr 0.005, wd
-# 0, 150 epochs, x0.1 at 60 and 100). The paper's schedule (lr 0.05, reduce on
-# plateau): _finetune_paper.py.
+# Finetuning of the SkeAttnCLR bone ST-GCN on NTU RGB+D 60 X-View: all layers
+# train, BN statistics fixed (norm_eval), dropout off; SGD lr 0.005, wd 0, 150
+# epochs, x0.1 at [60, 100]. The paper's schedule (lr 0.05, reduce on plateau):
+# _finetune_paper.py.
+# released: config/SkeAttnCLR/NTU60/bone/FT_eval_xview.yaml
+# (GitHubOfHyl97/SkeAttnCLR).
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'b'
 pretrained = 'work_dirs/ntu60_xview/skeattnclr_stgcn_b_pretrain/epoch_300.pth'
@@ -11,3 +13,7 @@ train_dataloader = dict(dataset=dict(stream=stream))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.005))
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 100],
+         gamma=0.1)
+]

@@ -1,6 +1,8 @@
-# Linear evaluation (released schedule: lr 3.0, 150 epochs, x0.1 at 60 and
-# 100) of the SkeAttnCLR bone ST-GCN on PKU-MMD Part II cross-subject:
-# frozen backbone in eval mode, FC only. Pretrained checkpoint: `pretrained`.
+# Linear evaluation of the SkeAttnCLR bone ST-GCN on PKU-MMD Part II
+# cross-subject: frozen backbone in eval mode, FC only; SGD lr 3.0, wd 0, 150
+# epochs, x0.1 at [60, 100]. The paper's schedule: _linear_paper.py.
+# released: config/SkeAttnCLR/PKU/bone/linear_eval_xsub.yaml
+# (GitHubOfHyl97/SkeAttnCLR).
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'b'
 pretrained = 'work_dirs/pkummd2/skeattnclr_stgcn_b_pretrain/epoch_300.pth'
@@ -8,3 +10,8 @@ model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))
 train_dataloader = dict(dataset=dict(stream=stream))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
+optim_wrapper = dict(optimizer=dict(lr=3.0))
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 100],
+         gamma=0.1)
+]

@@ -1,9 +1,10 @@
-# Transfer (beyond the paper, the release's config/SkeAttnCLR/transfer
-# recipe): the SkeAttnCLR bone ST-GCN pretrained on NTU RGB+D 60 X-Sub,
-# linear evaluation (lr 3.0, 150 epochs, x0.1 at 60 and 100;
-# frozen backbone in eval mode, FC only)
-# on PKU-MMD Part II cross-subject (51 classes). Only the query backbone is
-# loaded (prefix 'backbone.'); the FC is new.
+# Transfer (beyond the paper, the release's config/SkeAttnCLR/transfer recipe):
+# the SkeAttnCLR bone ST-GCN pretrained on NTU RGB+D 60 X-Sub, linear
+# evaluation (frozen backbone in eval mode, FC only) on PKU-MMD Part II
+# cross-subject (51 classes); SGD lr 3.0, wd 0, 150 epochs, x0.1 at [60, 100].
+# Only the query backbone is loaded (prefix 'backbone.'); the FC is new.
+# released: config/SkeAttnCLR/transfer/bone/linear_eval_xsub.yaml
+# (GitHubOfHyl97/SkeAttnCLR).
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'b'
 pretrained = 'work_dirs/ntu60_xsub/skeattnclr_stgcn_b_pretrain/epoch_300.pth'
@@ -11,3 +12,8 @@ model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))
 train_dataloader = dict(dataset=dict(stream=stream))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
+optim_wrapper = dict(optimizer=dict(lr=3.0))
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 100],
+         gamma=0.1)
+]

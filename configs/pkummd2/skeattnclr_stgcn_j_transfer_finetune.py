@@ -1,9 +1,10 @@
-# Transfer (beyond the paper, the release's config/SkeAttnCLR/transfer
-# recipe): the SkeAttnCLR joint ST-GCN pretrained on NTU RGB+D 60 X-Sub,
-# finetuning (all layers, BN statistics fixed, lr 0.008, wd 0,
-# 150 epochs, x0.1 at 60 and 100; the release ships joint only)
-# on PKU-MMD Part II cross-subject (51 classes). Only the query backbone is
+# Transfer (beyond the paper, the release's config/SkeAttnCLR/transfer recipe):
+# the SkeAttnCLR joint ST-GCN pretrained on NTU RGB+D 60 X-Sub, finetuning (all
+# layers, BN statistics fixed) on PKU-MMD Part II cross-subject (51 classes);
+# SGD lr 0.008, wd 0, 150 epochs, x0.1 at [60, 100]. Only the query backbone is
 # loaded (prefix 'backbone.'); the FC is new.
+# released: config/SkeAttnCLR/transfer/joint/FT_eval_xsub.yaml
+# (GitHubOfHyl97/SkeAttnCLR).
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'j'
 pretrained = 'work_dirs/ntu60_xsub/skeattnclr_stgcn_j_pretrain/epoch_300.pth'
@@ -13,3 +14,7 @@ train_dataloader = dict(dataset=dict(stream=stream))
 val_dataloader = dict(dataset=dict(stream=stream))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.008))
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=True, milestones=[60, 100],
+         gamma=0.1)
+]

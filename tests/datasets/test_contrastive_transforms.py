@@ -35,14 +35,28 @@ def test_shear_by_hand():
     assert all(np.allclose(np.diag(d), 1) for d in draws)
 
 
-# reflect-padded 0..11 (pad 2): [2, 1, 0, 1, ..., 11, 10, 9]
-@pytest.mark.parametrize('start,frames', [
-    (0, [2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
-    (2, list(range(12))),
-    (3, list(range(1, 12)) + [10]),
-    (4, list(range(2, 12)) + [10, 9]),
+def released_temperal_crop(x, start, ratio=6):
+    """The release's ``temperal_crop`` (feeder/tools.py) on ``(M, T, ...)``
+    with the start drawn given."""
+    T = x.shape[1]
+    pad = T // ratio
+    x = np.concatenate((x[:, :pad][:, ::-1], x, x[:, -pad:][:, ::-1]),
+                       axis=1)
+    return x[:, start:start + T]
+
+
+# symmetric-padded 0..11 (pad 2, released): [1, 0, 0, 1, ..., 11, 11, 10];
+# reflect-padded (switch): [2, 1, 0, 1, ..., 11, 10, 9]
+@pytest.mark.parametrize('mode,start,frames', [
+    ('symmetric', 0, [1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    ('symmetric', 2, list(range(12))),
+    ('symmetric', 3, list(range(1, 12)) + [11]),
+    ('symmetric', 4, list(range(2, 12)) + [11, 10]),
+    ('reflect', 0, [2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    ('reflect', 2, list(range(12))),
+    ('reflect', 4, list(range(2, 12)) + [10, 9]),
 ])
-def test_temporal_mirror_crop_by_hand(monkeypatch, start, frames):
+def test_temporal_mirror_crop_by_hand(monkeypatch, mode, start, frames):
     T = 12  # padding_ratio 6 -> 2 frames each side, starts 0..4
     kp = np.broadcast_to(np.arange(T, dtype=np.float32)[None, :, None, None],
                          (2, T, 25, 3)).copy()
@@ -53,11 +67,19 @@ def test_temporal_mirror_crop_by_hand(monkeypatch, start, frames):
         return start
 
     monkeypatch.setattr(np.random, 'randint', randint)
-    res = TemporalMirrorCrop(6)(dict(keypoint=kp,
-                                     keypoint_score=kp[..., 0].copy()))
+    res = TemporalMirrorCrop(6, mode=mode)(dict(
+        keypoint=kp, keypoint_score=kp[..., 0].copy()))
     assert calls == [(0, 5)]  # U{0 .. 2 * pad}
     np.testing.assert_array_equal(res['keypoint'][0, :, 0, 0], frames)
     np.testing.assert_array_equal(res['keypoint_score'][1, :, 3], frames)
+    if mode == 'symmetric':  # the default is the release's rule
+        rnd = _kp(T=T)
+        monkeypatch.setattr(np.random, 'randint', lambda lo, hi: start)
+        np.testing.assert_array_equal(
+            TemporalMirrorCrop()(dict(keypoint=rnd.copy()))['keypoint'],
+            released_temperal_crop(rnd, start))
+    with pytest.raises(ValueError, match='mode'):
+        TemporalMirrorCrop(mode='edge')
 
 
 def test_views_on_the_clip_axis_through_mmaction_packing():
@@ -88,15 +110,17 @@ def test_center_per_frame_and_align_shoulders():
     np.testing.assert_allclose(out[0, :, 20], 0)
     np.testing.assert_allclose(out[0, 2, 3], kp[0, 2, 3] - kp[0, 2, 20])
     assert (out[1, 4:] == 0).all()
-    al = AlignShoulders()(dict(keypoint=out.copy()))['keypoint']
+    # per-frame rule (switch): every frame's shoulder vector on +x
+    al = AlignShoulders(sign='frame')(dict(keypoint=out.copy()))['keypoint']
     vec = al[:, :4, 8] - al[:, :4, 4]
     np.testing.assert_allclose(vec[..., 2], 0, atol=1e-5)
     assert (vec[..., 0] > 0).all()
-    # a rotation about y: y kept, distances kept
-    np.testing.assert_allclose(al[..., 1], out[..., 1], atol=1e-6)
-    np.testing.assert_allclose(np.linalg.norm(al[0, 1, 3] - al[0, 1, 9]),
-                               np.linalg.norm(out[0, 1, 3] - out[0, 1, 9]),
-                               rtol=1e-5)
-    assert (al[1, 4:] == 0).all()
+    for al in (al, AlignShoulders()(dict(keypoint=out.copy()))['keypoint']):
+        # a rotation about y: y kept, distances kept, padding kept
+        np.testing.assert_allclose(al[..., 1], out[..., 1], atol=1e-6)
+        np.testing.assert_allclose(
+            np.linalg.norm(al[0, 1, 3] - al[0, 1, 9]),
+            np.linalg.norm(out[0, 1, 3] - out[0, 1, 9]), rtol=1e-5)
+        assert (al[1, 4:] == 0).all()
     with pytest.raises(ValueError, match='2D or 3D'):
         RandomShear()(dict(keypoint=kp[..., :1].copy()))

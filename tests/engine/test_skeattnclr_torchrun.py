@@ -213,16 +213,16 @@ def test_queue_rows_are_both_ranks_keys(run):
 
 def test_key_encoder_follows_the_ema(run):
     """(d) k_i = m_i k_{i-1} + (1 - m_i) q_i for every key parameter after
-    every optimizer step (m_i the cosine schedule from 0.9), k_{-1} = q_0.
-    (The BN statistics are not checked: the key encoder's own train-mode
+    every optimizer step (m_i the cosine schedule from 0.9), k_{-1} the
+    key encoder as initialised: drawn independently of the query by the
+    released init (init_scheme='library' would copy it). (The BN statistics are not checked: the key encoder's own train-mode
     forward moves them before the average.)"""
     dump = run['ranks'][0]
     init, steps = dump['init'], dump['steps']
     params = [(k, q + k[len(kp):]) for k in init for kp, q in KEY_PAIRS
               if k.startswith(kp) and not k.endswith(BN_BUFFERS)]
     assert len(params) > 20
-    for k, q in params:
-        assert torch.equal(init[k], init[q]), k
+    assert any(not torch.equal(init[k], init[q]) for k, q in params)
     prev = init
     for i, state in enumerate(steps):
         m = momentum_at(MOMENTUM, i, ITERS)

@@ -42,6 +42,12 @@ class CropResizeFrames(BaseTransform):
     to the last valid frame (the official code takes the first ``n_valid``
     frames, the same for its trailing zero padding).
 
+    With ``valid_joint=j`` the valid length is SkeAttnCLR's ``get_length``
+    instead: the number ``n`` of frames in which joint ``j`` of person 0
+    is non-zero, and the crop works inside the first ``n`` frames (the
+    release: ``data[:, :n]``; its joint "1" is ``j=0``). It differs from
+    the default where person 0 is missing while another person is present.
+
     * Random crop (``p_interval=(low, high)``): ``p ~ U(low, high)``,
       length ``min(max(floor(n_valid * p), min_frames), n_valid)``, start
       uniform over the positions where it fits.
@@ -79,13 +85,16 @@ class CropResizeFrames(BaseTransform):
             None, meaning ``clip_len``.
         test_mode (bool): Must be used with a single ``p_interval`` value
             (the official test setting is 0.95). Defaults to False.
+        valid_joint (int, optional): Count the valid length on this joint
+            of person 0 (SkeAttnCLR: 0). Defaults to None (any person).
     """
 
     def __init__(self,
                  clip_len: int = 64,
                  p_interval: Union[float, Sequence[float]] = (0.5, 1.0),
                  min_frames: Optional[int] = None,
-                 test_mode: bool = False) -> None:
+                 test_mode: bool = False,
+                 valid_joint: Optional[int] = None) -> None:
         p_interval = tuple(np.atleast_1d(np.asarray(p_interval, float)))
         if len(p_interval) not in (1, 2) or not all(
                 0 < p <= 1 for p in p_interval) or p_interval[0] > \
@@ -102,6 +111,7 @@ class CropResizeFrames(BaseTransform):
         self.p_interval = p_interval
         self.min_frames = clip_len if min_frames is None else min_frames
         self.test_mode = test_mode
+        self.valid_joint = valid_joint
 
     def _crop_window(self, num_valid: int) -> Tuple[int, int]:
         """``(offset, length)`` of the crop inside the valid frames."""
@@ -118,9 +128,14 @@ class CropResizeFrames(BaseTransform):
         """Crop and resize ``keypoint`` (and ``keypoint_score``)."""
         keypoint = results['keypoint']
         check_keypoint(keypoint, type(self).__name__)
-        valid = np.flatnonzero(valid_frames(keypoint))
-        begin, end = (valid[0], valid[-1] + 1) if valid.size else (
-            0, keypoint.shape[1])
+        if self.valid_joint is not None:  # SkeAttnCLR's get_length
+            count = int(np.any(keypoint[0, :, self.valid_joint] != 0,
+                               axis=-1).sum())
+            begin, end = 0, count or keypoint.shape[1]
+        else:
+            valid = np.flatnonzero(valid_frames(keypoint))
+            begin, end = (valid[0], valid[-1] + 1) if valid.size else (
+                0, keypoint.shape[1])
         offset, length = self._crop_window(int(end - begin))
         window = slice(begin + offset, begin + offset + length)
 
@@ -141,7 +156,8 @@ class CropResizeFrames(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(clip_len={self.clip_len}, '
                 f'p_interval={self.p_interval}, '
-                f'min_frames={self.min_frames}, test_mode={self.test_mode})')
+                f'min_frames={self.min_frames}, test_mode={self.test_mode}, '
+                f'valid_joint={self.valid_joint})')
 
 
 @TRANSFORMS.register_module()

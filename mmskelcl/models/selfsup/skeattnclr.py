@@ -6,11 +6,22 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, initialize
 
 from ..utils.skeleton_mix import STREAM_ALIASES, convert_stream
 
 KEY_BN_MODES = ('ema', 'own')
+INIT_SCHEMES = ('released', 'library')
+KNN_PREDICTOR_MODES = ('eval', 'train')
+# The release's ``weights_init`` (processor/pretrain.py), run on the whole
+# model after construction: every Conv1d/Conv2d/Linear weight N(0, 0.02) and
+# bias 0, every BatchNorm weight N(1, 0.02) and bias 0. Other tensors (edge
+# importance, LayerNorm, GRU, BN running statistics) keep their init.
+RELEASED_INIT = [
+    dict(type='Normal', layer=['Conv1d', 'Conv2d', 'Linear'], mean=0.0,
+         std=0.02, bias=0.0),
+    dict(type='Normal', layer='_BatchNorm', mean=1.0, std=0.02, bias=0.0),
+]
 
 
 @MODELS.register_module()
@@ -53,6 +64,20 @@ class SkeAttnCLR(BaseModel):
         sal_nonsal_negative (bool): add ``q_s . sg(q_ns)`` as a negative.
         detach_extra_negative (bool): stop-gradient on that negative.
         key_bn (str): ``'ema'`` or ``'own'``.
+        init_scheme (str): ``'released'`` (:meth:`init_weights` applies
+            :data:`RELEASED_INIT` to every module after the modules' own
+            init, query and key drawn independently, as the release) or
+            ``'library'`` (the modules' own init, then the key encoder is a
+            copy of the query, as MoCo).
+        discard_mix_global (bool): Also send the mixed view's global
+            embedding through the projector and ``predictor_g`` and discard
+            it, as the release does (no effect on the loss; it moves the
+            two modules' BN running statistics, so the eval-mode kNN
+            features). Defaults to False.
+        knn_predictor_mode (str): ``'eval'`` (``predict`` is a plain
+            eval-mode pass) or ``'train'`` (``predictor_g`` stays in
+            training mode during ``predict``, as the release's kNN monitor:
+            batch statistics, running statistics updated).
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor`` (no normalisation).
     """
@@ -75,6 +100,9 @@ class SkeAttnCLR(BaseModel):
                  sal_nonsal_negative: bool = True,
                  detach_extra_negative: bool = True,
                  key_bn: str = 'ema',
+                 init_scheme: str = 'released',
+                 discard_mix_global: bool = False,
+                 knn_predictor_mode: str = 'eval',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -89,9 +117,19 @@ class SkeAttnCLR(BaseModel):
         if key_bn not in KEY_BN_MODES:
             raise ValueError(f'key_bn must be one of {KEY_BN_MODES}, got '
                              f'{key_bn!r}')
+        if init_scheme not in INIT_SCHEMES:
+            raise ValueError(f'init_scheme must be one of {INIT_SCHEMES}, '
+                             f'got {init_scheme!r}')
+        if knn_predictor_mode not in KNN_PREDICTOR_MODES:
+            raise ValueError(f'knn_predictor_mode must be one of '
+                             f'{KNN_PREDICTOR_MODES}, got '
+                             f'{knn_predictor_mode!r}')
         if not 0 <= mu <= 1:
             raise ValueError(f'mu must be in [0, 1], got {mu}')
         self.stream, self.layout, self.key_bn = stream, layout, key_bn
+        self.init_scheme = init_scheme
+        self.discard_mix_global = discard_mix_global
+        self.knn_predictor_mode = knn_predictor_mode
         self.mu, self.global_weight = mu, global_weight
         self.local_branch = local_branch
         self.sal_nonsal_negative = sal_nonsal_negative
@@ -119,10 +157,19 @@ class SkeAttnCLR(BaseModel):
         self.queue.valid.fill_(True)
 
     def init_weights(self) -> None:
-        """Initialise the query side, then copy it to the key encoder (the
-        key encoder starts equal to the query encoder, as in MoCo)."""
+        """Every module's own init, then by ``init_scheme``: ``'released'``
+        re-draws every conv/linear/BN weight of the whole model
+        (:data:`RELEASED_INIT`; the key encoder's draws are independent of
+        the query's); ``'library'`` copies the query into the key encoder.
+        """
         super().init_weights()
-        self.copy_query_to_key()
+        if self.init_scheme == 'released':
+            initialize(self, RELEASED_INIT)
+            for k_mod in (self.backbone_k, self.neck_k):
+                for p in k_mod.parameters():
+                    p.requires_grad_(False)
+        else:
+            self.copy_query_to_key()
 
     def _key_pairs(self):
         for q_mod, k_mod in ((self.backbone, self.backbone_k),
@@ -176,7 +223,17 @@ class SkeAttnCLR(BaseModel):
         x = convert_stream(inputs.flatten(0, 1), self.stream, self.layout)
         pooled = self.neck.pool_global(self.backbone(x))
         if feat == 'embedding':
-            pooled = self._predict('predictor_g', self.neck.projector(pooled))
+            pred = getattr(self, 'predictor_g', None)
+            released = (self.knn_predictor_mode == 'train'
+                        and pred is not None and not pred.training)
+            if released:  # the release's kNN: predictor in training mode
+                pred.train()
+            try:
+                pooled = self._predict('predictor_g',
+                                       self.neck.projector(pooled))
+            finally:
+                if released:
+                    pred.eval()
         elif feat != 'backbone':
             raise ValueError(f"feat must be 'backbone' or 'embedding', got "
                              f'{feat!r}')
@@ -205,6 +262,10 @@ class SkeAttnCLR(BaseModel):
             f_mix = self.backbone(x_mix)
             mask = self.neck.attention_mask(f_mix)
             f_s, f_ns = self.neck.pool_masked(f_mix, mask)
+            if self.discard_mix_global:  # released: computed, never used
+                with torch.no_grad():
+                    self._predict('predictor_g', self.neck.projector(
+                        self.neck.pool_global(f_mix)))
             q_s = self._predict('predictor_s', self.neck.projector(f_s))
             q_ns = self._predict('predictor_ns', self.neck.projector(f_ns))
         with torch.no_grad():

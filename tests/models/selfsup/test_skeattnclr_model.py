@@ -1,5 +1,6 @@
 """SkeAttnCLR model invariants (spec section 7.8): key encoder = query
-encoder at start and frozen, EMA maths by hand, logits against the queue
+encoder at start with init_scheme='library' (the released default draws it
+independently: test_skeattnclr_release_fidelity.py) and frozen, EMA maths by hand, logits against the queue
 before the batch, enqueued keys, pointer wrap, loss at init ~ log(K + 1),
 gradient paths, the switches."""
 import math
@@ -45,8 +46,10 @@ def _key_embedding(model, x_k):
 
 
 def test_key_encoder_starts_as_copy_and_is_frozen():
+    # the copy is init_scheme='library' (MoCo); the released default draws
+    # the key independently (test_skeattnclr_release_fidelity.py)
     torch.manual_seed(0)
-    model = build()
+    model = build(init_scheme='library')
     q = {**model.backbone.state_dict(), **{
         'neck.' + k: v for k, v in model.neck.state_dict().items()}}
     k = {**model.backbone_k.state_dict(), **{
@@ -166,7 +169,9 @@ def test_switches_baseline_mu_and_paper_literal():
     mu1 = build(mu=1.0)
     out = mu1.loss(views())
     assert out['loss_nonsalient'].item() == 0 and out['nce_nonsalient'] > 0
-    literal = build(predictor=None)
+    # key = query weights (init_scheme='library'; the released init draws
+    # the key encoder independently, so z_q != z_k there)
+    literal = build(predictor=None, init_scheme='library')
     assert literal.predictor_g is None
     x = views()
     x[:, 1] = x[:, 0]
