@@ -33,9 +33,9 @@ API_PAGES = OrderedDict([
                          '(`DATASETS`) and the pipeline transforms '
                          '(`TRANSFORMS`).', ('DATASETS', 'TRANSFORMS'))),
     ('api/engine.md', ('Engine', 'Hooks, loops, metrics, optimizer '
-                       'wrappers and weight initialisers.',
+                       'wrappers, weight initialisers and visualizers.',
                        ('HOOKS', 'LOOPS', 'METRICS', 'OPTIM_WRAPPERS',
-                        'WEIGHT_INITIALIZERS'))),
+                        'WEIGHT_INITIALIZERS', 'VISUALIZERS'))),
 ])
 #: the high-level functions documented besides the registered classes
 API_MODULES = (('api/apis.md', 'High-level API',
