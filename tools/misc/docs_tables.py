@@ -100,7 +100,7 @@ def render_names(table: Dict[str, List[Tuple[str, str]]]) -> str:
         'registries after `import mmskelcl` (`make docs` and '
         '`tests/tools/test_docs_tables.py` fail when this page is stale). '
         f'{total} entries in {len(table)} registries; none shadows an '
-        'MMAction2 or mmengine name (`tests/test_registry.py`). Each name '
+        'MMAction2 name (`tests/compat/test_stack_fixes.py`). Each name '
         'links to its API entry.', '',
         'In a config: `custom_imports = dict(imports=[\'mmskelcl\'], '
         'allow_failed_imports=False)`, then `type=\'<name>\'`. MMAction2\'s '
