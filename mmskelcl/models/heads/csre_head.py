@@ -129,6 +129,9 @@ class CSREHead(BaseAuxHead):
         bank (dict, optional): Bank config shared by the branches.
         sampler (dict, optional): Sampler overrides (on CSRE's defaults).
         loss (dict, optional): Loss overrides (``temperature``).
+        fp32_similarity (bool): Bank similarities in float32 under AMP
+            (default; False: autocast's dtype, as released), see
+            :class:`~mmskelcl.models.memory.BankContrast`.
         tap_info (dict, optional): The backbone's taps (from the
             recognizer).
         init_cfg (dict, optional): mmengine init config.
@@ -150,6 +153,7 @@ class CSREHead(BaseAuxHead):
                  bank: Optional[dict] = None,
                  sampler: Optional[dict] = None,
                  loss: Optional[dict] = None,
+                 fp32_similarity: bool = True,
                  tap_info: Optional[Mapping[str, TapInfo]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(required_taps=(tap, ), tap_info=tap_info,
@@ -180,7 +184,8 @@ class CSREHead(BaseAuxHead):
                      sampler=sampler_cfg,
                      loss=dict(temperature=0.8, **(loss or {}),
                                loss_weight=weights[b]),
-                     loss_name=f'loss_csre_{b}'))
+                     loss_name=f'loss_csre_{b}',
+                     fp32_similarity=fp32_similarity))
             for b in branches
         })
 

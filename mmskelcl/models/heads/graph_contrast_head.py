@@ -72,6 +72,9 @@ class GraphContrastHead(BaseAuxHead):
             batch-mates are in the bank) or after (MoCo-style).
         start_epoch (int): Epoch (0-based) from which the loss counts.
         loss_name (str): Name of the logged loss.
+        fp32_similarity (bool): Bank similarities in float32 under AMP
+            (default; False: autocast's dtype), see
+            :class:`~mmskelcl.models.memory.BankContrast`.
         tap_info (dict, optional): The backbone's taps (from the
             recognizer).
         init_cfg (dict, optional): mmengine init config.
@@ -90,6 +93,7 @@ class GraphContrastHead(BaseAuxHead):
                  update_before_loss: bool = True,
                  start_epoch: int = 0,
                  loss_name: str = 'loss_contrast',
+                 fp32_similarity: bool = True,
                  tap_info: Optional[Mapping[str, TapInfo]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(required_taps=(tap, ), tap_info=tap_info,
@@ -108,7 +112,8 @@ class GraphContrastHead(BaseAuxHead):
             dict(type='BankContrast', dim=proj_dim, bank=bank,
                  sampler=sampler, loss=loss,
                  update_before_loss=update_before_loss,
-                 start_epoch=start_epoch, loss_name=loss_name))
+                 start_epoch=start_epoch, loss_name=loss_name,
+                 fp32_similarity=fp32_similarity))
         self.tap_name = tap
 
     @property

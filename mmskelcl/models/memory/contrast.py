@@ -54,6 +54,11 @@ class BankContrast(BaseModule):
         loss_name (str): Name of the returned loss (starts with ``loss``);
             the anchor statistic is logged as ``<name without loss_>
             _anchors`` (the fraction of anchors with enough pairs).
+        fp32_similarity (bool): Compute the anchor-to-bank similarity in
+            float32 outside autocast (default). False keeps autocast's
+            dtype (fp16/bf16 under AMP, as the released code's plain
+            matmul under AMP); the sampler's selection itself always runs
+            in float32.
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -65,6 +70,7 @@ class BankContrast(BaseModule):
                  update_before_loss: bool = True,
                  start_epoch: int = 0,
                  loss_name: str = 'loss_contrast',
+                 fp32_similarity: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not loss_name.startswith('loss'):
@@ -76,6 +82,7 @@ class BankContrast(BaseModule):
         self.update_before_loss = update_before_loss
         self.start_epoch = start_epoch
         self.loss_name = loss_name
+        self.fp32_similarity = fp32_similarity
         self._reset_epoch_stats()
 
     def _reset_epoch_stats(self) -> None:
@@ -122,9 +129,12 @@ class BankContrast(BaseModule):
         # the loss (gathers the selected entries, gradient to the anchors)
         # in float32 outside autocast: a bf16/fp16 similarity keeps ~3
         # digits, too coarse for the selection and for InfoNCE on s / tau
-        dtype = torch.promote_types(z.dtype, torch.float32)
-        with torch.autocast(device_type=z.device.type, enabled=False):
-            sim = z.to(dtype) @ bank_feats.to(dtype).t()
+        if self.fp32_similarity:
+            dtype = torch.promote_types(z.dtype, torch.float32)
+            with torch.autocast(device_type=z.device.type, enabled=False):
+                sim = z.to(dtype) @ bank_feats.to(dtype).t()
+        else:
+            sim = z @ bank_feats.t()
         pairs = self.sampler(sim, labels, self.bank.labels, self.bank.valid,
                              self_slots=own_slots)
         value = self.loss_fn(sim, pairs)
