@@ -67,13 +67,12 @@ def children_allocator() -> str:
 
 def summary(dumps: dict, streams: list) -> str:
     """Top-1 / mean-class accuracy of every method side by side."""
-    import pickle
+    from mmskelcl.utils.safe_pickle import safe_load
     rows = ['Demo summary: top-1 / mean-class accuracy (%) on the val split',
             'method'.ljust(14) + ''.join(s.rjust(14) for s in streams) +
             'fused'.rjust(14)]
     for method, path in dumps.items():
-        with open(osp.join(REPO, path), 'rb') as f:
-            metrics = pickle.load(f)['metrics']
+        metrics = safe_load(osp.join(REPO, path))['metrics']
         cells = [metrics[s] for s in streams] + [metrics['fused']]
         rows.append(method.ljust(14) + ''.join(
             f"{100 * m['top1']:6.2f} /{100 * m['mean1']:6.2f}"

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import pickle
 import sys
 import time
 
@@ -72,8 +71,8 @@ def probe(args: argparse.Namespace, name: str, init: str) -> float:
          '--stream-names', 'j', '--work-dir', osp.join(work, 'test'),
          *ann(args), '--dump', dump,
          *(['--cfg-options', *options] if options else [])])
-    with open(osp.join(REPO, dump), 'rb') as f:
-        return pickle.load(f)['metrics']['j']['top1']
+    from mmskelcl.utils.safe_pickle import safe_load
+    return safe_load(osp.join(REPO, dump))['metrics']['j']['top1']
 
 
 def ann(args: argparse.Namespace) -> list:

@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..safe_pickle import safe_load
 from .baseline import evaluate_handcrafted_baseline
 from .motions import _check_num_pairs, class_names
 from .render import _make_clip, _make_subject
@@ -156,8 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         val_subjects=args.val_subjects,
         min_frames=args.min_frames,
         max_frames=args.max_frames)
-    with open(out, 'rb') as f:
-        data = pickle.load(f)
+    data = safe_load(out)
     print(f'wrote {out}: {len(data["annotations"])} clips '
           f'({len(data["split"]["train"])} train / '
           f'{len(data["split"]["val"])} val), classes: '
