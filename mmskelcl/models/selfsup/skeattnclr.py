@@ -1,6 +1,5 @@
 """SkeAttnCLR (Hua et al., IJCAI 2023): MoCo-style pretraining with an
 attention-mask local branch."""
-import copy
 from typing import Dict, List, Optional
 
 import torch
@@ -64,11 +63,12 @@ class SkeAttnCLR(BaseModel):
         sal_nonsal_negative (bool): add ``q_s . sg(q_ns)`` as a negative.
         detach_extra_negative (bool): stop-gradient on that negative.
         key_bn (str): ``'ema'`` or ``'own'``.
-        init_scheme (str): ``'released'`` (:meth:`init_weights` applies
-            :data:`RELEASED_INIT` to every module after the modules' own
-            init, query and key drawn independently, as the release) or
-            ``'library'`` (the modules' own init, then the key encoder is a
-            copy of the query, as MoCo).
+        init_scheme (str): ``'released'``: the key encoder is built as a
+            second encoder (its constructor draws its own), and
+            :meth:`init_weights` applies :data:`RELEASED_INIT` to every
+            module after the modules' own init, query and key drawn
+            independently, as the release. ``'library'``: the modules' own
+            init, the key encoder a copy of the query (MoCo).
         discard_mix_global (bool): Also send the mixed view's global
             embedding through the projector and ``predictor_g`` and discard
             it, as the release does (no effect on the loss; it moves the
@@ -147,9 +147,14 @@ class SkeAttnCLR(BaseModel):
             dict(type='MemoryBank', dim=feat_dim, size=queue_len,
                  mode='fifo'))
         self._reset_queue()
-        self.backbone_k = copy.deepcopy(self.backbone)
-        self.neck_k = copy.deepcopy(self.neck)
-        self.copy_query_to_key()
+        # built, not copied: constructor-time draws (e.g. the BiGRU's
+        # Xavier GRU weights) are the key's own, as the release builds two
+        # encoders; init_weights decides whether they stay independent
+        self.backbone_k = MODELS.build(backbone)
+        self.neck_k = MODELS.build(dict(neck, with_attn=local_branch))
+        if init_scheme == 'library':
+            self.copy_query_to_key()
+        self._freeze_key()
 
     def _reset_queue(self) -> None:
         self.queue.feats.copy_(F.normalize(torch.randn_like(
@@ -165,11 +170,14 @@ class SkeAttnCLR(BaseModel):
         super().init_weights()
         if self.init_scheme == 'released':
             initialize(self, RELEASED_INIT)
-            for k_mod in (self.backbone_k, self.neck_k):
-                for p in k_mod.parameters():
-                    p.requires_grad_(False)
         else:
             self.copy_query_to_key()
+        self._freeze_key()
+
+    def _freeze_key(self) -> None:
+        for k_mod in (self.backbone_k, self.neck_k):
+            for p in k_mod.parameters():
+                p.requires_grad_(False)
 
     def _key_pairs(self):
         for q_mod, k_mod in ((self.backbone, self.backbone_k),
@@ -181,8 +189,7 @@ class SkeAttnCLR(BaseModel):
         """``theta_k <- theta_q`` (parameters and buffers); no key grads."""
         for q_mod, k_mod in self._key_pairs():
             k_mod.load_state_dict(q_mod.state_dict())
-            for p in k_mod.parameters():
-                p.requires_grad_(False)
+        self._freeze_key()
 
     @torch.no_grad()
     def momentum_update(self, momentum: float) -> None:

@@ -287,3 +287,23 @@ def test_released_knn_augmentation_switch():
         assert not np.allclose(aug, plain)
         assert [t['type'] for t in loader.dataset.pipeline[3].transforms
                 ] == ['TemporalMirrorCrop', 'RandomShear']
+
+
+@pytest.mark.parametrize('scheme', ['released', 'library'])
+def test_bigru_key_is_its_own_draw_as_released(scheme):
+    """The release builds query and key encoders separately, so the GRU
+    weights (Xavier at construction, not touched by ``weights_init``) differ
+    too; ``init_scheme='library'`` copies them."""
+    torch.manual_seed(0)
+    model = build(
+        init_scheme=scheme,
+        backbone=dict(type='BiGRU', graph_cfg=dict(layout='nturgb+d'),
+                      hidden_channels=16, num_layers=1),
+        neck=dict(type='AttnMaskNeck', in_channels=32, num_heads=4,
+                  pool='last',
+                  projector=dict(type='MLP1D', in_channels=32,
+                                 hid_channels=64, out_channels=16)))
+    q = model.backbone.layers[0].fwd.weight_ih_l0
+    k = model.backbone_k.layers[0].fwd.weight_ih_l0
+    assert torch.equal(q, k) is (scheme == 'library')
+    assert not k.requires_grad
