@@ -46,6 +46,19 @@ def _score_dump(tmp_path, **meta) -> str:
     return path
 
 
+def _fused_dump(tmp_path, **stream_meta) -> str:
+    """A ``tools/test.py --dump`` style multi-stream file, stream 'j'."""
+    ids, scores, labels = hand_scores()
+    path = str(tmp_path / 'fused.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump(dict(format='mmskelcl.fusion', version=1, ids=ids,
+                         labels=labels, streams=['j'], weights=[1.0],
+                         stream_scores=dict(j=scores), fused=scores,
+                         metrics={}, apply_softmax=False,
+                         meta=dict(j=stream_meta)), f)
+    return path
+
+
 def _report(path: str, capsys) -> tuple:
     """report.py on ``path``: its stdout and the warning messages."""
     with warnings.catch_warnings(record=True) as caught:
@@ -81,6 +94,12 @@ def test_code_in_the_named_checkpoint_does_not_run(tmp_path, capsys):
     mine = [m for m in messages if ckpt in m]
     assert len(mine) == 1 and '\n' not in mine[0], messages
     assert 'not read' in mine[0] and 'system' in mine[0], mine[0]
+    # the same checkpoint named by a stream of a fused dump
+    out, messages = _report(_fused_dump(tmp_path, checkpoint=ckpt), capsys)
+    assert not osp.exists(canary)
+    assert _protocol(out) == ['j: epoch_3.pth: epoch 3 (last of the run '
+                              'unknown)', 'val/test splits unknown']
+    assert len([m for m in messages if ckpt in m]) == 1
 
 
 def test_code_in_the_stored_config_text_does_not_run(tmp_path, capsys):
