@@ -7,9 +7,12 @@ ann_file = 'data/nturgbd/ntu120_3d.pkl'
 model = dict(
     cls_head=dict(
         num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
+# The released NTU120 data copies a one-person clip's actor into the
+# second person slot (seq_transformation.py); person_pad='zero' pads zeros.
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xset_train'))
+                 split='xset_train', person_pad='loop'))
 val_dataloader = dict(
-    dataset=dict(ann_file=ann_file, num_classes=num_classes, split='xset_val'))
+    dataset=dict(ann_file=ann_file, num_classes=num_classes,
+                 split='xset_val', person_pad='loop'))
 test_dataloader = val_dataloader

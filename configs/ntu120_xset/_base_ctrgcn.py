@@ -7,13 +7,20 @@ _base_ = [
 ]
 num_classes = 120
 ann_file = 'data/nturgbd/ntu120_3d.pkl'
+# The released graph (CTR-GCN graph/ntu_rgb_d.py, also FR-Head's and
+# SkeletonGCL's): hand tip -> thumb -> hand, the layout 'nturgb+d_agcn';
+# --cfg-options model.backbone.graph_cfg.layout=nturgb+d gives MMAction2's
+# (tip and thumb both on the hand). ST-GCN++ (stgcnpp_*) keeps PySKL's.
 model = dict(
-    backbone=dict(graph_cfg=dict(layout='nturgb+d'), num_person=2),
+    backbone=dict(graph_cfg=dict(layout='nturgb+d_agcn'), num_person=2),
     cls_head=dict(
         num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
+# The released NTU120 data copies a one-person clip's actor into the
+# second person slot (seq_transformation.py); person_pad='zero' pads zeros.
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xset_train'))
+                 split='xset_train', person_pad='loop'))
 val_dataloader = dict(
-    dataset=dict(ann_file=ann_file, num_classes=num_classes, split='xset_val'))
+    dataset=dict(ann_file=ann_file, num_classes=num_classes,
+                 split='xset_val', person_pad='loop'))
 test_dataloader = val_dataloader

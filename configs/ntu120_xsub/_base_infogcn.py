@@ -6,9 +6,12 @@ num_classes = 120
 ann_file = 'data/nturgbd/ntu120_3d.pkl'
 model = dict(
     cls_head=dict(num_classes=num_classes))
+# The released NTU120 data copies a one-person clip's actor into the
+# second person slot (seq_transformation.py); person_pad='zero' pads zeros.
 train_dataloader = dict(
     dataset=dict(ann_file=ann_file, num_classes=num_classes,
-                 split='xsub_train'))
+                 split='xsub_train', person_pad='loop'))
 val_dataloader = dict(
-    dataset=dict(ann_file=ann_file, num_classes=num_classes, split='xsub_val'))
+    dataset=dict(ann_file=ann_file, num_classes=num_classes,
+                 split='xsub_val', person_pad='loop'))
 test_dataloader = val_dataloader

@@ -7,8 +7,12 @@ _base_ = [
 ]
 num_classes = 60
 ann_file = 'data/nturgbd/ntu60_3d.pkl'
+# The released graph (CTR-GCN graph/ntu_rgb_d.py, also FR-Head's and
+# SkeletonGCL's): hand tip -> thumb -> hand, the layout 'nturgb+d_agcn';
+# --cfg-options model.backbone.graph_cfg.layout=nturgb+d gives MMAction2's
+# (tip and thumb both on the hand). ST-GCN++ (stgcnpp_*) keeps PySKL's.
 model = dict(
-    backbone=dict(graph_cfg=dict(layout='nturgb+d'), num_person=2),
+    backbone=dict(graph_cfg=dict(layout='nturgb+d_agcn'), num_person=2),
     cls_head=dict(
         num_classes=num_classes, init_cfg=dict(std=(2 / num_classes)**0.5)))
 train_dataloader = dict(

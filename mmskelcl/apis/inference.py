@@ -30,7 +30,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
 from ..analysis.hierarchy import load_label_map
-from ..datasets.skeleton_dataset import apply_stream
+from ..datasets.skeleton_dataset import apply_person_pad, apply_stream
 from ..models.recognizers.aux_recognizer import strip_aux_state
 from .clips import SkeletonPrediction, skeleton_to_sample
 
@@ -141,7 +141,8 @@ def _test_dataset_cfg(cfg: Config) -> Optional[Mapping]:
 
 
 def inference_pipeline_cfg(cfg: Config) -> List[Dict]:
-    """The test pipeline: ``test_dataloader``'s, with its stream applied."""
+    """The test pipeline: ``test_dataloader``'s, with its stream and
+    person padding applied."""
     ds = _test_dataset_cfg(cfg)
     if ds is None or not ds.get('pipeline'):
         raise KeyError('the config has no test_dataloader.dataset.pipeline')
@@ -149,6 +150,8 @@ def inference_pipeline_cfg(cfg: Config) -> List[Dict]:
                 for step in ds['pipeline']]
     if ds.get('stream') is not None:
         pipeline = apply_stream(pipeline, ds['stream'])
+    if ds.get('person_pad') is not None:
+        pipeline = apply_person_pad(pipeline, ds['person_pad'])
     return pipeline
 
 

@@ -12,6 +12,8 @@ from .validation import assert_valid_annotations, select_split
 
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
 STREAM_TRANSFORMS = ('GenStreamFeat', 'mmaction.GenStreamFeat')
+FORMAT_TRANSFORMS = ('FormatGCNInput', 'mmaction.FormatGCNInput')
+PERSON_PADS = ('zero', 'loop')
 
 
 def apply_stream(pipeline: List[Union[Dict, Callable]],
@@ -35,6 +37,38 @@ def apply_stream(pipeline: List[Union[Dict, Callable]],
             f'stream={stream!r} was given but the pipeline has no '
             "GenStreamFeat without `feats` to apply it to: add "
             "dict(type='GenStreamFeat', layout=...) to the pipeline.")
+    return out
+
+
+def apply_person_pad(pipeline: List[Union[Dict, Callable]],
+                     person_pad: str) -> List:
+    """Copy of ``pipeline`` whose ``FormatGCNInput`` steps without
+    ``mode`` pad missing persons with ``person_pad``.
+
+    ``'loop'`` copies the one person of a one-person clip into the other
+    slots (MMAction2's ``FormatGCNInput(mode='loop')``, as the released
+    NTU120 preprocessing of CTR-GCN, FR-Head, BlockGCN, Hyperformer and
+    InfoGCN does); ``'zero'`` pads zeros (MMAction2's default).
+
+    Raises:
+        ValueError: For an unknown mode, or a pipeline with no
+            ``FormatGCNInput`` without ``mode``.
+    """
+    if person_pad not in PERSON_PADS:
+        raise ValueError(f'person_pad={person_pad!r}: expected one of '
+                         f'{PERSON_PADS}')
+    out, filled = [], 0
+    for step in pipeline:
+        if (isinstance(step, dict) and step.get('type') in FORMAT_TRANSFORMS
+                and step.get('mode') is None):
+            step = dict(step, mode=person_pad)
+            filled += 1
+        out.append(step)
+    if not filled:
+        raise ValueError(
+            f'person_pad={person_pad!r} was given but the pipeline has no '
+            'FormatGCNInput without `mode` to apply it to: set `mode` in '
+            'the FormatGCNInput step instead.')
     return out
 
 
@@ -82,6 +116,11 @@ class SkeletonDataset(PoseDataset):
             serves the four streams (a stream config only sets ``stream``).
             A pipeline without such a transform is an error. Defaults to
             None (the pipeline decides).
+        person_pad (str, optional): ``'loop'`` or ``'zero'``: fills
+            ``mode`` of each ``FormatGCNInput`` of the pipeline that leaves
+            it unset (:func:`apply_person_pad`), so one pipeline serves
+            NTU60 (zero padding) and NTU120 (the released copy of a lone
+            actor). Defaults to None (the pipeline decides).
         **kwargs: Passed to :class:`PoseDataset` (``data_prefix``,
             ``test_mode``, ``valid_ratio``, ``box_thr``, ``serialize_data``,
             ``lazy_init``, ...).
@@ -96,10 +135,14 @@ class SkeletonDataset(PoseDataset):
                  missing_hint: Optional[str] = None,
                  max_listed_problems: int = 20,
                  stream: Optional[Union[str, Sequence[str]]] = None,
+                 person_pad: Optional[str] = None,
                  **kwargs) -> None:
         if stream is not None:
             pipeline = apply_stream(pipeline, stream)
+        if person_pad is not None:
+            pipeline = apply_person_pad(pipeline, person_pad)
         self.stream = stream
+        self.person_pad = person_pad
         self.validate = validate
         self.missing_hint = missing_hint
         self.max_listed_problems = max_listed_problems

@@ -4,6 +4,12 @@
 # preprocessing; MMAction2's PreNormalize3D also aligns axes, swap it in with
 # --cfg-options if wanted), crop-and-resize of the valid frames to 64
 # (p in [0.5, 1] train, centre 0.95 test), random rotation +-0.3 rad.
+# Persons: NTU60's released data (CTR-GCN family seq_transformation.py)
+# zero-pads a one-person clip's second slot; NTU120's copies the actor
+# there. The pipelines leave FormatGCNInput's mode unset; the NTU120
+# templates set the dataset's person_pad='loop' (SkeletonDataset fills it
+# in), --cfg-options {train,val,test}_dataloader.dataset.person_pad=zero
+# switches back.
 # Benchmark templates override ann_file / splits / num_classes by merging.
 ann_file = 'data/nturgbd/ntu60_3d.pkl'
 missing_hint = (
@@ -48,6 +54,16 @@ frame_center_test_pipeline = [
     dict(step, frame_center=True) if step['type'] == 'GenStreamFeat' else step
     for step in test_pipeline
 ]
+# InfoGCN's released NTU input is body-aligned (its main.py loads
+# *_aligned.npz, made by utils.py align_skeleton from the centred data):
+# each person rotated into axes taken from its first frame (AlignSkeleton),
+# after the centring and before the crop.
+aligned_train_pipeline = train_pipeline[:1] + [
+    dict(type='AlignSkeleton')
+] + train_pipeline[1:]
+aligned_test_pipeline = test_pipeline[:1] + [
+    dict(type='AlignSkeleton')
+] + test_pipeline[1:]
 dataset_common = dict(
     type='SkeletonDataset', ann_file=ann_file, missing_hint=missing_hint,
     stream=stream)

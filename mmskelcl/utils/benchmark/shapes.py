@@ -100,8 +100,8 @@ def infer_input_shape(cfg: Config) -> Shape:
     * ``M``: ``num_person`` of ``FormatGCNInput`` (its default, 2, when the
       transform does not set it).
     * ``V``: the backbone's ``graph_cfg.layout``: a layout name looked up in
-      :data:`mmskelcl.structures.layouts.NUM_JOINTS`, or a dict with
-      ``num_node``.
+      :data:`mmskelcl.structures.layouts.NUM_JOINTS` (or registered in
+      ``EXTRA_LAYOUTS``), or a dict with ``num_node``.
     * ``C``: the backbone's ``in_channels`` (default 3).
 
     Args:
@@ -114,7 +114,7 @@ def infer_input_shape(cfg: Config) -> Shape:
         ValueError: If a dimension cannot be inferred (pass ``shape``
             explicitly, ``--shape M T V C`` on the command line).
     """
-    from mmskelcl.structures.layouts import NUM_JOINTS
+    from mmskelcl.structures.layouts import EXTRA_LAYOUTS, NUM_JOINTS
     hint = ' Pass the input shape explicitly (--shape M T V C).'
     pipeline = _train_pipeline(cfg)
     if not pipeline:
@@ -134,6 +134,8 @@ def infer_input_shape(cfg: Config) -> Shape:
         raise ValueError('Cannot infer the number of joints: no model '
                          'sub-config has a `graph_cfg`.' + hint)
     layout = backbone['graph_cfg'].get('layout')
+    if isinstance(layout, str) and layout not in NUM_JOINTS:
+        layout = EXTRA_LAYOUTS.get(layout, layout)  # e.g. 'nturgb+d_agcn'
     if isinstance(layout, str):
         if layout not in NUM_JOINTS:
             raise ValueError(f'Unknown layout {layout!r}; known: '
