@@ -15,6 +15,10 @@ EXPORT_REQUIRES = ['onnx>=1.15', 'onnxruntime>=1.17', 'onnxscript>=0.2']
 # onnxruntime, --backend onnx). OpenCV already comes with mmcv-lite; use
 # onnxruntime-gpu in place of onnxruntime for a CUDA device.
 POSE_ONNX_REQUIRES = ['onnxruntime>=1.17']
+# Skeleton rendering to GIF / MP4 (mmskelcl.visualization,
+# tools/analysis/vis_skeleton.py, tools/demo/demo_skeleton.py): OpenCV draws
+# (it comes with mmcv-lite), imageio encodes with its bundled ffmpeg.
+VIS_REQUIRES = ['imageio[ffmpeg]>=2.28']
 # The pure-Python modules that the MMDetection/MMPose backend
 # (--backend mmpose) imports besides mmdet/mmpose themselves. Not enough on
 # its own: mmcv must be built with its compiled ops (in place of
@@ -61,8 +65,9 @@ setup(
         # onnx (from EXPORT_REQUIRES) also builds the pose backend's test
         # models.
         'tests': ['pytest>=7', 'pytest-timeout'] + ANALYSIS_REQUIRES +
-        EXPORT_REQUIRES + POSE_ONNX_REQUIRES,
+        EXPORT_REQUIRES + POSE_ONNX_REQUIRES + VIS_REQUIRES,
         'pose-onnx': POSE_ONNX_REQUIRES,
+        'vis': VIS_REQUIRES,
         # see POSE_REQUIRES: use `make pose-env` for the whole route
         'pose': POSE_REQUIRES,
     },

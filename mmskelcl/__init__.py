@@ -16,6 +16,7 @@ with warnings.catch_warnings():
     # about it on import although the skeleton path never uses them.
     warnings.filterwarnings(
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
-    from . import datasets, engine, evaluation, models  # noqa: E402,F401
+    from . import (datasets, engine, evaluation,  # noqa: E402,F401
+                   models, visualization)
 
 __all__ = ['__version__']

@@ -196,11 +196,13 @@ def test_combined_checkpoint_loads_into_the_baseline(tmp_path):
     model.eval()
     probe, _ = _batch(cfg, n=3, seed=1)
     with torch.no_grad():
-        want = model(probe, mode='tensor')
-        got = plain(probe, mode='tensor')
+        want = model(probe, mode='tensor', stage='head')
+        got = plain(probe, mode='tensor', stage='head')
+    assert want.shape == (3, 10)  # logits of the 10 NW-UCLA classes
     assert torch.allclose(want, got, atol=0, rtol=0)
     # and the weights did move: a freshly initialised baseline differs
     fresh = init_recognizer(osp.join(REPO, 'configs', 'nwucla',
                                      'ctrgcn_j.py'))
     with torch.no_grad():
-        assert not torch.allclose(fresh(probe, mode='tensor'), want)
+        other = fresh(probe, mode='tensor', stage='head')
+    assert not torch.allclose(other, want)
