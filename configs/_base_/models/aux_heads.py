@@ -60,5 +60,11 @@ frhead_v1 = dict(frhead_v0, cfr=dict(version='V1'))
 #   loss.temperature=0.5|0.8|1.0   loss_weights.spatial=1.0
 #   loss_weights.temporal=1.0   person_mean=valid   reduction=8
 #   feat_dim=256   bank.mode=fifo bank.size=16384 (the paper's suggested
-#   FIFO capacity)
+#   FIFO capacity)   sampler.exclude_self=True (the release counts the
+#   anchor's own slot as a positive)   fp32_similarity=False (the
+#   release's half-precision similarity under AMP)
+# Every bank contrast (CACL, SkeletonGCL, CSRE) logs its anchor fraction
+# and mean loss per epoch; a run in which one used no anchor for a whole
+# epoch stops with the reason (MemoryBankHook; custom_hooks.0.on_starved=
+# warn only warns): docs/user_guides/own_data.md.
 csre = dict(type='CSREHead')
