@@ -1,0 +1,221 @@
+"""Run a grid of entries x seeds, ``jobs`` runs at a time.
+
+Every stage of a run (``pretrain``, ``train``, ``test``) lives in its own
+folder of ``<work dir>/<entry>/seed<k>/``; a finished stage leaves
+``done.json`` (its wall and CPU seconds) and is not run again, a training
+stage with a checkpoint but no ``done.json`` resumes (``--resume``). The
+run's JSON is written last, atomically; an existing JSON of the same run
+(same entry, seed, schedule and config hash) means the run is finished.
+"""
+import json
+import os
+import os.path as osp
+import pickle
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .logs import last_epoch_means
+from .runs import (Entry, RunSpec, child_env, config_hash, git_commit,
+                   load_config, result_path, run_child)
+from .schedule import Schedule, schedule_options
+
+SEED_OPTIONS = [
+    'default_hooks.epoch_seed.type=EpochSeedHook',
+    'train_dataloader.persistent_workers=False',
+]
+
+
+class RunError(RuntimeError):
+    """A stage failed; the message names its log."""
+
+
+def _rel(path: str, repo: str) -> str:
+    path = osp.abspath(path)
+    return osp.relpath(path, repo) if path.startswith(repo + os.sep) \
+        else path
+
+
+def plan(spec: RunSpec, entry: Entry) -> List[dict]:
+    """The stages of an entry with their ``--cfg-options`` and identity."""
+    stages = []
+    probe_init = None
+    if entry.pretrain is not None:
+        if entry.pretrain != 'random':
+            stages.append(dict(name='pretrain', config=entry.pretrain,
+                               schedule=spec.schedule))
+            probe_init = 'pretrained'
+        else:
+            probe_init = 'random'
+    stages.append(dict(name='train', config=entry.config,
+                       schedule=(spec.probe_schedule if probe_init else
+                                 spec.schedule)))
+    for st in stages:
+        cfg = load_config(st['config'], spec.ann_file)
+        opts, resolved = schedule_options(cfg, st['schedule'])
+        st['options'] = opts + SEED_OPTIONS
+        st['resolved'] = resolved
+        st['hash'] = config_hash(st['config'], st['options'])
+    stages[-1]['init'] = probe_init
+    return stages
+
+
+def identity(entry: Entry, seed: int, stages: List[dict],
+             repo: str) -> dict:
+    return dict(entry=entry.name, seed=seed, stages=[
+        dict(name=s['name'], config=_rel(s['config'], repo),
+             config_hash=s['hash'], schedule=s['schedule'].to_dict(),
+             init=s.get('init')) for s in stages])
+
+
+def _done(folder: str) -> Optional[dict]:
+    path = osp.join(folder, 'done.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            return json.load(f)
+    return None
+
+
+def _mark_done(folder: str, info: dict) -> None:
+    with open(osp.join(folder, 'done.json'), 'w') as f:
+        json.dump(info, f)
+
+
+def _last_checkpoint(folder: str) -> Optional[str]:
+    path = osp.join(folder, 'last_checkpoint')
+    if osp.isfile(path):
+        with open(path) as f:
+            ckpt = f.read().strip()
+        return ckpt if osp.isfile(ckpt) else None
+    return None
+
+
+def _stage(spec: RunSpec, cmd: List[str], folder: str, log: str) -> dict:
+    os.makedirs(folder, exist_ok=True)
+    rc, wall, cpu = run_child(cmd, spec.repo, child_env(spec.repo,
+                                                        spec.threads),
+                              log, spec.nice)
+    if rc != 0:
+        raise RunError(f'exit status {rc}: {" ".join(cmd[:3])} ... '
+                       f'(log: {log})')
+    return dict(wall_s=wall, cpu_s=cpu)
+
+
+def run_one(spec: RunSpec, entry: Entry, seed: int,
+            say: Callable[[str], None] = print) -> Tuple[str, dict]:
+    """Run (or finish, or skip) one run; ``(status, record)`` with status
+    ``'skipped'`` or ``'done'``."""
+    stages = plan(spec, entry)
+    ident = identity(entry, seed, stages, spec.repo)
+    out = result_path(spec, entry, seed)
+    if osp.isfile(out):
+        with open(out) as f:
+            old = json.load(f)
+        if old.get('identity') == ident:
+            return 'skipped', old
+        raise RunError(f'{out} holds another run (schedule or config '
+                       'differ); move it or use another --results-dir')
+    run_dir = osp.join(spec.work_dir, entry.name.replace('>', '+'),
+                       f'seed{seed}')
+    py = sys.executable
+    ann = ['--ann-file', spec.ann_file] if spec.ann_file else []
+    timing: Dict[str, dict] = {}
+    ckpt = None
+    for st in stages:
+        folder = osp.join(run_dir, st['name'])
+        log = osp.join(run_dir, f'{st["name"]}.log')
+        final = osp.join(folder, f'epoch_{st["resolved"]["epochs"]}.pth')
+        done = _done(folder)
+        if done is None:
+            opts = list(st['options'])
+            if st.get('init') == 'pretrained':
+                opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+            elif st.get('init') == 'random':
+                opts.append('model.backbone.init_cfg=None')
+            cmd = [py, osp.join(spec.repo, 'tools', 'train.py'),
+                   osp.abspath(st['config']), '--work-dir', folder,
+                   '--seed', str(seed), *ann]
+            resumed = _last_checkpoint(folder) is not None
+            if resumed:
+                cmd.append('--resume')
+            if not spec.validate:
+                cmd.append('--no-validate')
+            say(f'[{entry.name} seed {seed}] {st["name"]}'
+                f'{" (resumed)" if resumed else ""}')
+            done = _stage(spec, cmd + ['--cfg-options', *opts], folder, log)
+            done['resumed'] = resumed
+            if not osp.isfile(final):
+                raise RunError(f'{final} missing after training (log: {log})')
+            _mark_done(folder, done)
+        timing[st['name']] = done
+        ckpt = final
+    folder = osp.join(run_dir, 'test')
+    dump = osp.join(folder, 'scores.pkl')
+    done = _done(folder)
+    if done is None:
+        cmd = [py, osp.join(spec.repo, 'tools', 'test.py'),
+               osp.abspath(stages[-1]['config']), ckpt, '--work-dir',
+               folder, '--dump', dump, '--stream-names', 'run', *ann]
+        say(f'[{entry.name} seed {seed}] test')
+        done = _stage(spec, cmd, folder, osp.join(run_dir, 'test.log'))
+        _mark_done(folder, done)
+    timing['test'] = done
+    with open(dump, 'rb') as f:
+        metrics = pickle.load(f)['metrics']['run']
+    train_dir = osp.join(run_dir, stages[-1]['name'])
+    logged = last_epoch_means(train_dir, stages[-1]['resolved']['epochs'])
+    record = dict(
+        identity=ident, entry=entry.name, seed=seed,
+        config=_rel(stages[-1]['config'], spec.repo),
+        config_hash=stages[-1]['hash'],
+        pretrain=(None if entry.pretrain is None else
+                  entry.pretrain if entry.pretrain == 'random' else
+                  _rel(entry.pretrain, spec.repo)),
+        schedule=stages[-1]['schedule'].to_dict(),
+        resolved_schedule={s['name']: s['resolved'] for s in stages},
+        ann_file=spec.ann_file, git_commit=git_commit(spec.repo),
+        top1=100 * metrics['top1'], top5=100 * metrics['top5'],
+        mean_class=100 * metrics['mean1'],
+        wall_s=sum(t['wall_s'] for t in timing.values()),
+        cpu_s=sum(t['cpu_s'] for t in timing.values()),
+        stages=timing, threads=spec.threads, host=socket.gethostname(),
+        losses={k: v for k, v in logged.items() if k.startswith('loss')},
+        anchors={k: v for k, v in logged.items() if k.endswith('_anchors')},
+        finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+    os.makedirs(spec.results_dir, exist_ok=True)
+    tmp = out + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+    os.replace(tmp, out)
+    return 'done', record
+
+
+def run_grid(spec: RunSpec, entries: List[Entry], seeds: List[int],
+             jobs: int = 1, seed_major: bool = True) -> List[dict]:
+    """Every entry x seed, ``jobs`` at a time, in seed-major order (each
+    seed completes its set of entries before the next seed starts)."""
+    order = ([(e, s) for s in seeds for e in entries] if seed_major else
+             [(e, s) for e in entries for s in seeds])
+    lock = threading.Lock()
+
+    def say(msg: str) -> None:
+        with lock:
+            print(time.strftime('%H:%M:%S'), msg, flush=True)
+
+    def one(item):
+        entry, seed = item
+        try:
+            status, rec = run_one(spec, entry, seed, say)
+        except Exception as err:  # report, go on with the other runs
+            say(f'[{entry.name} seed {seed}] FAILED: {err}')
+            return dict(entry=entry.name, seed=seed, status='failed',
+                        error=str(err))
+        say(f'[{entry.name} seed {seed}] {status}: top-1 '
+            f'{rec["top1"]:.2f} ({rec["wall_s"] / 60:.1f} min)')
+        return dict(entry=entry.name, seed=seed, status=status, record=rec)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, order))

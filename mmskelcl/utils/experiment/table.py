@@ -1,0 +1,180 @@
+"""The comparison table and plot of a folder of run JSONs.
+
+Per entry: mean +- sample standard deviation over its seeds and every
+seed's value. Per entry with a baseline: the paired difference (entry -
+baseline, same seed, hence the same initial weights) seed by seed, its
+mean +- sd, and how many seeds the entry wins (difference > 0). The
+default baseline of ``<method>_<encoder>_<stream>`` is
+``<encoder>_<stream>`` when that entry exists (``csre_ctrgcn_j`` ->
+``ctrgcn_j``); the probe ``X>LINEAR`` is paired with ``random>LINEAR``.
+"""
+import glob
+import json
+import math
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+METHODS = ('cacl_', 'skeletongcl_', 'frhead_', 'csre_')
+
+
+def load_results(results_dir: str) -> Dict[str, Dict[int, dict]]:
+    """``{entry: {seed: record}}`` of every ``*.json`` run record."""
+    out: Dict[str, Dict[int, dict]] = {}
+    for path in sorted(glob.glob(osp.join(results_dir, '*.json'))):
+        with open(path) as f:
+            rec = json.load(f)
+        if 'entry' not in rec or 'seed' not in rec:
+            continue  # not a run record (e.g. a benchmark JSON)
+        out.setdefault(rec['entry'], {})[int(rec['seed'])] = rec
+    return out
+
+
+def mean_sd(values: Sequence[float]) -> Tuple[float, Optional[float]]:
+    """Mean and sample standard deviation (``None`` for one value)."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, None
+    return mean, math.sqrt(sum((v - mean)**2 for v in values) / (n - 1))
+
+
+def default_baseline(entry: str, entries: Sequence[str]) -> Optional[str]:
+    if '>' in entry:
+        pre, probe = entry.split('>', 1)
+        base = f'random>{probe}'
+        return base if pre != 'random' and base in entries else None
+    for m in METHODS:
+        if entry.startswith(m) and entry[len(m):] in entries:
+            return entry[len(m):]
+    return None
+
+
+def _fmt(mean: float, sd: Optional[float], sign: str = '') -> str:
+    text = f'{mean:{sign}.2f}'
+    return text if sd is None else f'{text} +- {sd:.2f}'
+
+
+def _anchor_note(rec: dict) -> str:
+    zero = [k for k, v in rec.get('anchors', {}).items() if v == 0]
+    return f' (zero anchors: {", ".join(zero)})' if zero else ''
+
+
+def summarize(results: Dict[str, Dict[int, dict]], metric: str = 'top1',
+              baselines: Sequence[str] = (),
+              expect: Sequence[str] = ()) -> dict:
+    """Numbers of the table: ``rows`` (per entry) and ``pairs``."""
+    expected: Dict[str, List[int]] = {}
+    for item in expect:
+        name, _, seeds = item.rpartition(':')
+        expected[name] = [int(s) for s in seeds.split(',') if s]
+    names = list(dict.fromkeys(list(expected) + sorted(results)))
+    rows = []
+    for name in names:
+        runs = results.get(name, {})
+        seeds = sorted(set(runs) | set(expected.get(name, [])))
+        values = {s: runs[s][metric] for s in seeds if s in runs}
+        row = dict(entry=name, values=values,
+                   pending=[s for s in seeds if s not in runs])
+        if values:
+            row['mean'], row['sd'] = mean_sd(list(values.values()))
+            row['minutes'] = sum(r['wall_s'] for r in runs.values()) / \
+                60 / len(runs)
+            row['anchors'] = {
+                k: sum(r.get('anchors', {}).get(k, 0)
+                       for r in runs.values()) / len(runs)
+                for k in sorted({k for r in runs.values()
+                                 for k in r.get('anchors', {})})}
+        rows.append(row)
+    base_of = {}
+    for b in baselines:
+        for name in names:
+            if name != b and default_baseline(name, [b]) == b:
+                base_of[name] = b
+    pairs = []
+    for name in names:
+        base = base_of.get(name) or default_baseline(name, names)
+        if base is None:
+            continue
+        a, b = results.get(name, {}), results.get(base, {})
+        common = sorted(set(a) & set(b))
+        diffs = {s: a[s][metric] - b[s][metric] for s in common}
+        pair = dict(entry=name, baseline=base, diffs=diffs,
+                    wins=sum(d > 0 for d in diffs.values()),
+                    n=len(diffs))
+        if diffs:
+            pair['mean'], pair['sd'] = mean_sd(list(diffs.values()))
+        pairs.append(pair)
+    return dict(metric=metric, rows=rows, pairs=pairs)
+
+
+def to_markdown(summary: dict) -> str:
+    """Two markdown tables: per entry, and paired differences."""
+    rows, pairs = summary['rows'], summary['pairs']
+    seeds = sorted({s for r in rows for s in list(r['values']) +
+                    r['pending']})
+    metric = summary['metric']
+    lines = [f'| entry | {metric} mean +- sd | ' +
+             ' | '.join(f'seed {s}' for s in seeds) +
+             ' | min/run | anchor fractions |',
+             '|---|---|' + '---|' * len(seeds) + '---|---|']
+    for r in rows:
+        cells = []
+        for s in seeds:
+            cells.append(f'{r["values"][s]:.2f}' if s in r['values'] else
+                         'pending' if s in r['pending'] else '')
+        summ = _fmt(r['mean'], r['sd']) if r['values'] else 'pending'
+        mins = f'{r["minutes"]:.0f}' if r['values'] else ''
+        anch = ', '.join(f'{k} {v:.2f}' for k, v in
+                         r.get('anchors', {}).items())
+        lines.append(f'| `{r["entry"]}` | {summ} | ' + ' | '.join(cells) +
+                     f' | {mins} | {anch} |')
+    if pairs:
+        lines += ['', f'| entry - baseline (same seed) | {metric} diff mean '
+                  '+- sd | ' + ' | '.join(f'seed {s}' for s in seeds) +
+                  ' | wins |', '|---|---|' + '---|' * len(seeds) + '---|']
+        for p in pairs:
+            cells = [f'{p["diffs"][s]:+.2f}' if s in p['diffs'] else ''
+                     for s in seeds]
+            summ = (_fmt(p['mean'], p['sd'], '+') if p['diffs'] else
+                    'pending')
+            lines.append(f'| `{p["entry"]}` - `{p["baseline"]}` | {summ} | '
+                         + ' | '.join(cells) + f' | {p["wins"]}/{p["n"]} |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot(summary: dict, path: str) -> None:
+    """Per-seed points, mean (bar) and +- sd (error bar) per entry."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = [r for r in summary['rows'] if r['values']]
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * max(len(rows), 1), 3.6))
+    for i, r in enumerate(rows):
+        vals = list(r['values'].values())
+        ax.scatter([i] * len(vals), vals, s=14, color='tab:blue', zorder=3)
+        ax.errorbar([i + 0.18], [r['mean']], yerr=[r['sd'] or 0],
+                    fmt='D', color='black', capsize=4, markersize=5)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([r['entry'] for r in rows], rotation=30, ha='right',
+                       fontsize=8)
+    ax.set_ylabel(f'{summary["metric"]} (%)')
+    ax.grid(axis='y', alpha=0.3)
+    ax.set_title('per seed (dots), mean +- sd (diamond)', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_table(results_dir: str, baselines: Sequence[str] = (),
+                expect: Sequence[str] = (), out: Optional[str] = None,
+                metric: str = 'top1') -> str:
+    """Markdown of ``results_dir``; with ``out`` also writes it and the
+    plot (``out`` with ``.png``)."""
+    summary = summarize(load_results(results_dir), metric, baselines,
+                        expect)
+    text = to_markdown(summary)
+    if out is not None:
+        with open(out, 'w') as f:
+            f.write(text)
+        plot(summary, osp.splitext(out)[0] + '.png')
+    return text

@@ -1,0 +1,195 @@
+"""tools/experiment.py: the table against a hand computation (fast), and on
+the demo data with a tiny schedule (slow): two configs x two seeds give
+four JSONs whose table matches them, finished runs are not rerun, and a
+run killed after its first checkpoint resumes to the result of an
+uninterrupted run."""
+import json
+import os
+import os.path as osp
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mmskelcl.utils.experiment.table import (load_results, summarize,
+                                             to_markdown, write_table)
+from tool_helpers import load_tool
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'experiment.py')
+
+
+def _record(entry, seed, top1, anchors=None):
+    return dict(entry=entry, seed=seed, top1=top1, top5=100.0,
+                mean_class=top1, wall_s=60.0 * seed, anchors=anchors or {})
+
+
+def test_table_by_hand(tmp_path):
+    recs = [_record('ctrgcn_j', 1, 80.0), _record('ctrgcn_j', 2, 84.0),
+            _record('ctrgcn_j', 3, 82.0),
+            _record('csre_ctrgcn_j', 1, 83.0, dict(csre_spatial_anchors=.5)),
+            _record('csre_ctrgcn_j', 2, 83.5, dict(csre_spatial_anchors=0)),
+            _record('csre_ctrgcn_j', 3, 81.0, dict(csre_spatial_anchors=1))]
+    for r in recs:
+        with open(tmp_path / f'{r["entry"]}_seed{r["seed"]}.json', 'w') as f:
+            json.dump(r, f)
+    with open(tmp_path / 'not_a_run.json', 'w') as f:
+        json.dump(dict(suite='gpu'), f)
+    s = summarize(load_results(str(tmp_path)),
+                  expect=['frhead_ctrgcn_j:1,2,3', 'csre_ctrgcn_j:1,2,3,4'])
+    rows = {r['entry']: r for r in s['rows']}
+    assert rows['ctrgcn_j']['mean'] == pytest.approx(82.0)
+    assert rows['ctrgcn_j']['sd'] == pytest.approx(2.0)  # sqrt(8 / 2)
+    assert rows['csre_ctrgcn_j']['mean'] == pytest.approx(247.5 / 3)
+    assert rows['csre_ctrgcn_j']['pending'] == [4]
+    assert rows['csre_ctrgcn_j']['anchors'] == {
+        'csre_spatial_anchors': pytest.approx(0.5)}
+    assert rows['frhead_ctrgcn_j']['pending'] == [1, 2, 3]
+    pairs = {p['entry']: p for p in s['pairs']}
+    d = pairs['csre_ctrgcn_j']
+    assert d['baseline'] == 'ctrgcn_j'
+    assert d['diffs'] == {1: pytest.approx(3.0), 2: pytest.approx(-0.5),
+                          3: pytest.approx(-1.0)}
+    assert d['wins'] == 1 and d['n'] == 3
+    assert d['mean'] == pytest.approx(0.5)
+    assert d['sd'] == pytest.approx(((2.5**2 + 1 + 1.5**2) / 2)**0.5)
+    md = to_markdown(s)
+    assert '| `ctrgcn_j` | 82.00 +- 2.00 | 80.00 | 84.00 | 82.00 |' in md
+    assert '| `frhead_ctrgcn_j` | pending | pending | pending | pending |' \
+        in md
+    assert '| +0.50 +- 2.18 | +3.00 | -0.50 | -1.00 |  | 1/3 |' in md
+    out = tmp_path / 'table.md'
+    assert write_table(str(tmp_path), out=str(out)) == out.read_text()
+    assert (tmp_path / 'table.png').stat().st_size > 1000
+
+
+def test_jobs_times_threads_above_cores_is_refused(capsys):
+    tool = load_tool('experiment.py')
+    cores = os.cpu_count()
+    with pytest.raises(SystemExit) as exc:
+        tool.main(['run', osp.join(ROOT, 'configs/demo/ctrgcn_j.py'),
+                   '--jobs', str(cores + 1), '--threads-per-job', '1'])
+    assert 'exceeds the' in str(exc.value) and '--force' in str(exc.value)
+    assert f'{cores + 1} job(s) x 1 thread(s)' in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- slow part
+# 6 clips per class (8 classes): 36 train clips, batch 8 = 4 iterations per
+# epoch; demo CTR-GCN shrunk further for the test
+TINY = ['model.backbone.base_channels=8', 'model.cls_head.in_channels=32']
+
+
+def _run(args, tmp, **kw):
+    cmd = [sys.executable, TOOL, 'run', *args, '--ann-file',
+           str(tmp / 'demo.pkl'), '--batch-size', '8', '--warmup-passes',
+           '1', '--lr-steps', '3', '--log-interval', '2', '--jobs', '1',
+           '--threads-per-job', '1', '--nice', '0', '--cfg-options', *TINY]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kw)
+
+
+@pytest.fixture(scope='module')
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('experiment')
+    subprocess.run([sys.executable, '-m', 'mmskelcl.utils.demo_data',
+                    str(tmp / 'demo.pkl'), '--clips-per-class', '6'],
+                   check=True, cwd=ROOT, capture_output=True)
+    return tmp
+
+
+@pytest.mark.slow
+def test_grid_four_jsons_table_and_skip(demo):
+    tmp = demo
+    args = ['configs/demo/ctrgcn_j.py', 'configs/demo/cacl_ctrgcn_j.py',
+            '--seeds', '1', '2', '--passes', '2', '--work-dir',
+            str(tmp / 'grid'), '--results-dir', str(tmp / 'res')]
+    out, _ = _run(args, tmp).communicate(timeout=1200)
+    assert 'experiment: 4 run(s) finished, 0 failed' in out, out
+    names = sorted(os.listdir(tmp / 'res'))
+    assert names == ['cacl_ctrgcn_j_seed1.json', 'cacl_ctrgcn_j_seed2.json',
+                     'ctrgcn_j_seed1.json', 'ctrgcn_j_seed2.json']
+    recs = {}
+    for n in names:
+        with open(tmp / 'res' / n) as f:
+            r = json.load(f)
+        recs[(r['entry'], r['seed'])] = r
+        assert r['resolved_schedule']['train']['total_iters'] == 8
+        assert 0 <= r['top1'] <= 100 and r['top5'] >= r['top1']
+        assert r['wall_s'] > 0 and r['cpu_s'] > 0
+        assert len(r['git_commit']) >= 40 and len(r['config_hash']) == 16
+        assert 'loss_cls' in r['losses']
+        # the test dump holds the same accuracy
+        dump = tmp / 'grid' / r['entry'] / f'seed{r["seed"]}' / 'test' / \
+            'scores.pkl'
+        with open(dump, 'rb') as f:
+            m = pickle.load(f)['metrics']['run']
+        assert r['top1'] == pytest.approx(100 * m['top1'])
+    cacl = recs[('cacl_ctrgcn_j', 1)]
+    assert set(cacl['anchors']) == {'contrast_anchors'}, cacl['anchors']
+    assert 'loss_contrast' in cacl['losses']
+    # table = hand computation from the four JSONs
+    s = summarize(load_results(str(tmp / 'res')))
+    rows = {r['entry']: r for r in s['rows']}
+    for e in ('ctrgcn_j', 'cacl_ctrgcn_j'):
+        v = [recs[(e, 1)]['top1'], recs[(e, 2)]['top1']]
+        assert rows[e]['mean'] == pytest.approx(np.mean(v))
+        assert rows[e]['sd'] == pytest.approx(np.std(v, ddof=1))
+    (pair, ) = s['pairs']
+    d = {k: recs[('cacl_ctrgcn_j', k)]['top1'] - recs[('ctrgcn_j', k)]['top1']
+         for k in (1, 2)}
+    assert pair['diffs'] == pytest.approx(d)
+    assert pair['wins'] == sum(v > 0 for v in d.values())
+    # finished runs are not rerun
+    stamp = {n: os.path.getmtime(tmp / 'res' / n) for n in names}
+    out, _ = _run(args, tmp).communicate(timeout=600)
+    assert out.count('] skipped: top-1') == 4, out
+    assert '] train' not in out
+    assert {n: os.path.getmtime(tmp / 'res' / n) for n in names} == stamp
+
+
+def _scores(tmp, grid):
+    with open(tmp / grid / 'cacl_ctrgcn_j' / 'seed3' / 'test' / 'scores.pkl',
+              'rb') as f:
+        return pickle.load(f)
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_uninterrupted_result(demo):
+    tmp = demo
+
+    def args(name):
+        return ['configs/demo/cacl_ctrgcn_j.py', '--seeds', '3', '--passes',
+                '4', '--work-dir', str(tmp / name), '--results-dir',
+                str(tmp / f'{name}_res')]
+
+    out, _ = _run(args('whole'), tmp).communicate(timeout=900)
+    assert '1 run(s) finished' in out, out
+    proc = _run(args('killed'), tmp, start_new_session=True)
+    train = tmp / 'killed' / 'cacl_ctrgcn_j' / 'seed3' / 'train'
+    deadline = time.time() + 600
+    while not (train / 'last_checkpoint').exists():
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its train.py
+    proc.communicate()
+    assert not (train / 'epoch_4.pth').exists()  # killed mid-run
+    assert not (tmp / 'killed_res').exists()
+    out, _ = _run(args('killed'), tmp).communicate(timeout=900)
+    assert 'train (resumed)' in out and '1 run(s) finished' in out, out
+    with open(train / 'done.json') as f:
+        assert json.load(f)['resumed'] is True
+    recs = []
+    for name in ('whole', 'killed'):
+        with open(tmp / f'{name}_res' / 'cacl_ctrgcn_j_seed3.json') as f:
+            recs.append(json.load(f))
+    for k in ('top1', 'top5', 'mean_class', 'config_hash'):
+        assert recs[0][k] == recs[1][k]
+    a, b = _scores(tmp, 'whole'), _scores(tmp, 'killed')
+    np.testing.assert_array_equal(a['fused'], b['fused'])
+    # the last epoch's logged losses, from the resumed session's log
+    assert recs[1]['losses'] == pytest.approx(recs[0]['losses'], rel=1e-5)
