@@ -4,6 +4,10 @@
 # cross-subject; SGD lr 0.01, wd 0, 150 epochs, x0.1 at [60, 100].
 # not released: chosen as NTU60 X-Sub's released recipe of the same stream and
 # protocol, config/SkeAttnCLR/NTU60/joint/semiFT0.1_eval_xsub.yaml.
+# drop_last=False (the release's loaders drop the last batch; not released for
+# PKU-MMD): PKU-MMD II's 1 % subset (about 53 clips) is smaller than one batch
+# of 128, so dropping it would train nothing, and Part I's 1 % (about 188)
+# would lose a third of its clips every epoch.
 _base_ = ['./_base_skeattnclr_downstream.py']
 stream = 'j'
 pretrained = 'work_dirs/pkummd1/skeattnclr_stgcn_j_pretrain/epoch_300.pth'
@@ -17,6 +21,7 @@ semi_split = 'xsub_train_semi10'
 model = dict(
     backbone=dict(frozen_stages=-1, init_cfg=dict(checkpoint=pretrained)))
 train_dataloader = dict(
+    drop_last=False,
     dataset=dict(split=semi_split, stream=stream, missing_hint=missing_hint))
 val_dataloader = dict(dataset=dict(stream=stream, missing_hint=missing_hint))
 test_dataloader = val_dataloader
