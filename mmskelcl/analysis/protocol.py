@@ -65,14 +65,19 @@ def val_is_test(cfg: Mapping) -> Optional[bool]:
     return val == test
 
 
+def _count(value: Any) -> Optional[int]:
+    """A positive finite epoch/iteration count as int, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 0 < value < float('inf'):
+        return None
+    return int(value)
+
+
 def _max_epochs(cfg: Mapping) -> Optional[int]:
     train_cfg = cfg.get('train_cfg') or {}
     if not isinstance(train_cfg, Mapping):
         return None
-    value = train_cfg.get('max_epochs') or train_cfg.get('max_iters')
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return int(value) if value > 0 else None
+    return _count(train_cfg.get('max_epochs') or train_cfg.get('max_iters'))
 
 
 def _one_line(error: BaseException) -> str:
@@ -213,9 +218,9 @@ def protocol_cfg(cfg: Mapping) -> Dict[str, Any]:
                 k: None if ds.get(k) is None else str(ds[k])
                 for k in ('ann_file', 'split')})
     train_cfg = cfg.get('train_cfg') or {}
-    out['train_cfg'] = {k: int(train_cfg[k]) for k in ('max_epochs',
-                                                       'max_iters')
-                        if isinstance(train_cfg.get(k), (int, float))}
+    out['train_cfg'] = {k: _count(train_cfg.get(k))
+                        for k in ('max_epochs', 'max_iters')
+                        if _count(train_cfg.get(k)) is not None}
     return out
 
 
