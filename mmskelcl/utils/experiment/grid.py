@@ -10,7 +10,6 @@ run's JSON is written last, atomically; an existing JSON of the same run
 import json
 import os
 import os.path as osp
-import pickle
 import socket
 import sys
 import threading
@@ -18,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..safe_pickle import safe_load
 from .logs import last_epoch_means
 from .runs import (Entry, RunSpec, child_env, config_hash, git_commit,
                    load_config, result_path, run_child)
@@ -163,8 +163,7 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
         done = _stage(spec, cmd, folder, osp.join(run_dir, 'test.log'))
         _mark_done(folder, done)
     timing['test'] = done
-    with open(dump, 'rb') as f:
-        metrics = pickle.load(f)['metrics']['run']
+    metrics = safe_load(dump)['metrics']['run']
     train_dir = osp.join(run_dir, stages[-1]['name'])
     logged = last_epoch_means(train_dir, stages[-1]['resolved']['epochs'])
     record = dict(
