@@ -163,7 +163,8 @@ def text_block_height(num_lines: int, scale: float) -> int:
 
 def draw_texts(frame: np.ndarray, lines: Sequence[str],
                scale: Optional[float] = None) -> Tuple[int, int]:
-    """White text lines on a darkened box at the top left, in place.
+    """White text lines on a darkened box at the top left, in place
+    (lines wider than the frame shrink the font, down to 0.25).
 
     Returns:
         tuple: ``(height, width)`` of the box (the label region).
@@ -173,11 +174,18 @@ def draw_texts(frame: np.ndarray, lines: Sequence[str],
         return 0, 0
     h, w = frame.shape[:2]
     scale = scale or text_scale(h, w)
-    font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(round(scale * 1.5)))
-    widths = [cv2.getTextSize(t, font, scale, thick)[0][0] for t in lines]
+    font = cv2.FONT_HERSHEY_SIMPLEX
+
+    def widths(scale):
+        thick = max(1, int(round(scale * 1.5)))
+        return [cv2.getTextSize(t, font, scale, thick)[0][0] for t in lines]
+
+    if max(widths(scale)) + 10 > w:  # shrink long lines to the width
+        scale = max(0.25, scale * (w - 10) / max(widths(scale)))
+    thick = max(1, int(round(scale * 1.5)))
     line_h = _line_height(scale)
     box_h = min(h, text_block_height(len(lines), scale))
-    box_w = min(w, max(widths) + 10)
+    box_w = min(w, max(widths(scale)) + 10)
     frame[:box_h, :box_w] = (frame[:box_h, :box_w] * 0.35).astype(np.uint8)
     for i, text in enumerate(lines):
         cv2.putText(frame, text, (5, (i + 1) * line_h - 2), font, scale,

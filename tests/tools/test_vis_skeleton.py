@@ -52,6 +52,11 @@ def test_one_clip_by_sample_and_a_grid_by_class(tmp_path, capsys):
     assert frames[0].shape[1] == 2 * 160
     _run([pkl, out, '--class', '1', '--split', 'val'], capsys)
     assert len(read_video(out)) == LENGTHS[5]
+    # two classes, one clip each (clips 0 and 1), every second frame
+    _run([pkl, out, '--class', 'move0', '--class', '1', '--max', '1',
+          '--step', '2'], capsys)
+    frames = read_video(out)
+    assert len(frames) == 3 and frames[0].shape[1] == 2 * 160  # 6 frames
 
 
 def test_wrong_clips_of_a_score_dump(tmp_path, capsys):

@@ -4,13 +4,15 @@ model looks at.
     python tools/analysis/vis_skeleton.py PKL OUT.gif [--index 0 --index 5]
         [--sample ID] [--class NAME] [--wrong SCORES.pkl] [--split val]
         [--max 4] [--cols 2] [--view 30 15] [--size 360] [--fps 10]
+        [--step 2] [--fit]
         [--config CFG --checkpoint CKPT [--weights cam|attention|none]
          [--neighbours K [--bank-split train] [--bank-max 2000]]]
 
 Clips are chosen by ``--sample`` (``frame_dir``), ``--index`` (position in
 the pickle), ``--class`` (name or number: the first ``--max`` clips of it)
-or ``--wrong`` (the first ``--max`` misclassified clips of a score dump,
-e.g. ``tools/test.py --dump``; its scores label the clips); several clips
+or ``--wrong`` (the first ``--max`` misclassified clips of a score dump:
+``tools/test.py --dump`` (its fused scores), a single-stream dump or an
+MMAction2 ``DumpResults`` pickle; its scores label the clips); several clips
 make a grid. 2D clips are drawn in their image pixels (``--size`` rescales
 the longer side), 3D clips from the view ``--view AZIMUTH ELEVATION``.
 
@@ -51,7 +53,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='frame_dir of a clip (repeatable)')
     p.add_argument('--index', type=int, action='append', default=[],
                    help='position of a clip in the pickle (repeatable)')
-    p.add_argument('--class', dest='cls', help='class name or number')
+    p.add_argument('--class', dest='cls', action='append', default=[],
+                   help='class name or number (repeatable)')
     p.add_argument('--wrong', metavar='SCORES',
                    help='score dump: show misclassified clips')
     p.add_argument('--split', help='choose only among this split')
@@ -67,6 +70,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--fit', action='store_true',
                    help='fit 2D clips to a square canvas (not their image)')
     p.add_argument('--fps', type=float, default=10.)
+    p.add_argument('--step', type=int, default=1,
+                   help='write every N-th frame (smaller files)')
     p.add_argument('--topk', type=int, default=3)
     p.add_argument('--label-map', help='class names, one a line')
     p.add_argument('--config', help='model config')
@@ -116,17 +121,17 @@ def select(annos, data, args, classes, dump) -> List[int]:
         chosen.append(i % len(annos))
     pool = [k for k in range(len(annos))
             if allowed is None or ids[k] in allowed]
-    if args.cls is not None:
-        if args.cls.isdigit():
-            label = int(args.cls)
-        elif classes and args.cls in classes:
-            label = classes.index(args.cls)
+    for cls in args.cls:
+        if cls.isdigit():
+            label = int(cls)
+        elif classes and cls in classes:
+            label = classes.index(cls)
         else:
-            raise SystemExit(f'error: unknown class {args.cls!r}; give a '
+            raise SystemExit(f'error: unknown class {cls!r}; give a '
                              'number or a name of the pickle / --label-map')
         found = [k for k in pool if int(annos[k].get('label', -1)) == label]
         if not found:
-            raise SystemExit(f'error: no clip of class {args.cls!r}')
+            raise SystemExit(f'error: no clip of class {cls!r}')
         chosen += found[:args.max]
     if dump is not None:
         pred = dump.scores.argmax(1)
@@ -151,8 +156,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         classes = load_label_map(args.label_map)
     dump = None
     if args.wrong:
-        from mmskelcl.evaluation.scores import load_score_file
-        dump = load_score_file(args.wrong)[0]
+        from mmskelcl.analysis.report import load_scores
+        dump = load_scores(args.wrong)  # a multi-stream dump: its fusion
     chosen = select(annos, data, args, classes, dump)
     model = None
     if args.config:
@@ -186,6 +191,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  classes)
     cols = args.cols or min(len(clips), 4)
     frames = clips[0] if len(clips) == 1 else tile(clips, cols)
+    frames = frames[::max(1, args.step)]
     write_video(frames, args.out, args.fps)
     print(f'wrote {args.out}: {len(clips)} clip(s), {len(frames)} frames '
           f'of {frames[0].shape[1]}x{frames[0].shape[0]}')
