@@ -174,3 +174,38 @@ def test_registry_and_add_datasample_to_backends_and_file(tmp_path):
     bare = vis.add_datasample('clip', anno, sample, draw_pred=False,
                               out_file=str(tmp_path / 'b.gif'))
     assert bare[0].shape[0] - shape[0] < lines
+
+
+def test_hook_draws_every_interval_th_clip_in_a_runner(tmp_path):
+    """A real Runner test loop: 3 val clips, interval 2 -> clips 0 and 2,
+    from the dataset's annotation with the model's scores."""
+    from mmengine.runner import Runner
+    from tiny_run import TINY_BACKBONE, tiny_runner_cfg, write_tiny_pickle
+    ann = str(tmp_path / 'tiny.pkl')
+    write_tiny_pickle(ann)  # 12 clips of 12 frames; val = clips 9, 10, 11
+    cfg = tiny_runner_cfg(
+        ann, str(tmp_path / 'work'),
+        dict(type='RecognizerGCN', backbone=TINY_BACKBONE,
+             cls_head=dict(type='GCNHead', num_classes=3, in_channels=8)),
+        custom_hooks=[dict(type='SkeletonVisualizationHook', enable=True,
+                           interval=2, out_dir='vis')])
+    cfg.visualizer = dict(type='SkeletonVisualizer', size=200,
+                          name='test_vis_hook')
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    files = sorted(glob.glob(str(tmp_path / 'work' / 'vis' / '*.gif')))
+    assert [osp.basename(f) for f in files] == ['clip09_0.gif',
+                                                'clip11_0.gif']
+    frames = read_video(files[0])
+    assert len(frames) == 12  # the annotation's frames, not the 8 sampled
+    assert frames[0].shape[1] == 200  # 1920 px wide image at size 200
+    # GT, Pred, top-3 and the counter above the canvas (1080 -> 112 px)
+    assert frames[0].shape[0] > 112
+
+
+def test_hook_needs_the_skeleton_visualizer():
+    from mmskelcl.visualization import SkeletonVisualizationHook
+    from mmengine.visualization import Visualizer
+    Visualizer.get_instance('test_plain_vis')
+    with pytest.raises(TypeError, match='SkeletonVisualizer'):
+        SkeletonVisualizationHook(enable=True)._visualizer()
