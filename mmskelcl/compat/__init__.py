@@ -4,7 +4,7 @@ Each fix lives in its own module, says which upstream defect it addresses
 and is a no-op where the defect is absent.
 """
 from .amp_head import apply_amp_head_fix
-from .checkpoint import SAFE_CHECKPOINT_GLOBALS, apply_checkpoint_fix
+from .checkpoint import apply_checkpoint_fix, load_checkpoint_file
 from .drn import apply_drn_fix
 from .weight_init import apply_weight_init_fix
 
@@ -19,4 +19,4 @@ def apply_all() -> None:
 
 __all__ = ['apply_all', 'apply_drn_fix', 'apply_checkpoint_fix',
            'apply_weight_init_fix', 'apply_amp_head_fix',
-           'SAFE_CHECKPOINT_GLOBALS']
+           'load_checkpoint_file']

@@ -6,8 +6,11 @@ Upstream: open-mmlab/mmengine#1655 (fixed only on mmengine ``main``,
 stores a ``MessageHub`` state with ``HistoryBuffer`` objects holding numpy
 arrays and numpy scalars, which the restricted unpickler refuses.
 
-The fix keeps ``weights_only=True`` and lets the globals mmengine writes
-resolve, *only inside the project's loads*, to inert stand-ins:
+The fix never calls ``torch.load``: :func:`load_checkpoint_file` reads the
+``torch.save`` archive itself (:mod:`mmskelcl.utils.safe_torch`: stored zip
+records only, storages bounded by their records, dense tensors only) and
+unpickles ``data.pkl`` with :class:`mmskelcl.utils.safe_pickle.
+RestrictedUnpickler`, whose globals resolve only to inert stand-ins:
 
 * ``HistoryBuffer`` -> :class:`_CheckpointHistoryBuffer`, which cannot be
   called and validates its state (the four builtin statistics names, each
@@ -18,30 +21,30 @@ resolve, *only inside the project's loads*, to inert stand-ins:
 * numpy's reconstructors -> the stand-ins of :mod:`mmskelcl.utils.safe_pickle`
   (arrays only through ``_reconstruct``, numeric/boolean dtypes only).
 
-Nothing is registered process-wide: the stand-ins live in a
-``torch.serialization.safe_globals`` context inside
-:func:`load_checkpoint_file`, which :func:`apply_checkpoint_fix` registers
-as mmengine's loader for local files; remote checkpoints (``http(s)://``,
+Nothing is registered process-wide (a plain ``torch.load`` is unchanged);
+:func:`apply_checkpoint_fix` registers :func:`load_checkpoint_file` as
+mmengine's loader for local files; remote checkpoints (``http(s)://``,
 ``open-mmlab://``, ``torchvision://``, ``mmcls://``) are downloaded and then
 loaded by the same function.
 """
 import os
 import os.path as osp
 import pickle
-from typing import Any, Dict, List, Optional
+import types
+from typing import Any, Dict, Optional
 from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from mmskelcl.utils import safe_pickle
+from mmskelcl.utils import safe_pickle, safe_torch
 
 _STATISTICS: Dict[str, Any] = {
     name: HistoryBuffer.__dict__[name]
     for name in ('min', 'max', 'current', 'mean')}
 _HB_KEYS = {'max_length', '_log_history', '_count_history'}
-SAFE_CHECKPOINT_GLOBALS: List = []
+_HB = 'mmengine.logging.history_buffer.HistoryBuffer'
 
 
 def _refuse(message: str) -> None:
@@ -82,45 +85,70 @@ class _CheckpointHistoryBuffer(HistoryBuffer, safe_pickle.Pending):
         self.__class__ = HistoryBuffer
 
 
+def _new_history_buffer() -> _CheckpointHistoryBuffer:
+    """NEWOBJ ``HistoryBuffer``: an empty instance awaiting its BUILD."""
+    return _CheckpointHistoryBuffer.__new__(_CheckpointHistoryBuffer)
+
+
 def _checkpoint_getattr(obj: Any, name: Any) -> Any:
     """Stand-in for ``getattr``: only ``HistoryBuffer``'s statistics."""
-    if (obj is HistoryBuffer or obj is _CheckpointHistoryBuffer) and \
-            type(name) is str and name in _STATISTICS:
+    if obj is _checkpoint_table()[_HB] and type(name) is str and \
+            name in _STATISTICS:
         return _STATISTICS[name]
     _refuse(f'refused getattr({obj!r}, {name!r}) in a checkpoint: only '
             f'HistoryBuffer.{"/".join(_STATISTICS)} are allowed')
 
 
-def checkpoint_globals() -> List:
-    """The ``(stand-in, name)`` pairs a checkpoint load may resolve. Names
-    without a dot can never be spelt by a pickle: they only let torch BUILD
-    the stand-ins' instances."""
-    if not SAFE_CHECKPOINT_GLOBALS:
-        pairs = [(_CheckpointHistoryBuffer,
-                  'mmengine.logging.history_buffer.HistoryBuffer'),
-                 (_checkpoint_getattr, '__builtin__.getattr'),
-                 (_checkpoint_getattr, 'builtins.getattr'),
-                 (safe_pickle.ArrayRecipe, 'mmskelcl:ndarray-recipe')]
-        pairs += [(v, k) for k, v in safe_pickle.NUMPY_GLOBALS.items()]
-        SAFE_CHECKPOINT_GLOBALS.extend(pairs)
-    return SAFE_CHECKPOINT_GLOBALS
+_TABLE: Dict[str, Any] = {}
+
+
+def _checkpoint_table() -> Dict[str, Any]:
+    """What a checkpoint's pickle may name: containers, numpy, dense
+    tensors, storage types (persistent ids), HistoryBuffer and getattr."""
+    if not _TABLE:
+        _TABLE.update(safe_pickle.container_globals())
+        _TABLE.update(safe_torch.tensor_globals())
+        _TABLE.update(safe_torch.storage_names())
+        _TABLE[_HB] = safe_pickle._Global(
+            None, 'HistoryBuffer', (_CheckpointHistoryBuffer, ),
+            new=_new_history_buffer)
+        for key in ('builtins.getattr', '__builtin__.getattr'):
+            _TABLE[key] = safe_pickle._Global(
+                _checkpoint_getattr, 'getattr', (types.FunctionType, ))
+        for name, fn in _STATISTICS.items():  # protocol >= 4 qualnames
+            _TABLE[f'{_HB}.{name}'] = fn
+    return _TABLE
 
 
 def load_checkpoint_file(filename: Any,
                          map_location: Any = None) -> Any:
-    """``torch.load(weights_only=True)`` with the stand-ins in scope.
+    """Load a ``torch.save`` checkpoint without running anything from it.
 
     Args:
-        filename (str | file): A local checkpoint (or an open file).
+        filename (str | file): A local checkpoint (or an open binary file).
         map_location: As in :func:`torch.load`.
 
     Returns:
         Any: The checkpoint, with real numpy arrays and HistoryBuffers.
+
+    Raises:
+        pickle.UnpicklingError: One line naming the file and what was
+            refused.
     """
-    with torch.serialization.safe_globals(checkpoint_globals()):
-        ckpt = torch.load(filename, map_location=map_location,
-                          weights_only=True)
-    return safe_pickle.resolve(ckpt)
+    name = getattr(filename, 'name', filename)
+    try:
+        if hasattr(filename, 'read'):
+            return safe_torch.load_archive(
+                filename, _checkpoint_table(), map_location,
+                (_CheckpointHistoryBuffer, ))
+        with open(filename, 'rb') as f:
+            return safe_torch.load_archive(f, _checkpoint_table(),
+                                           map_location,
+                                           (_CheckpointHistoryBuffer, ))
+    except pickle.UnpicklingError as e:
+        raise pickle.UnpicklingError(
+            f'{name}: {e}. Checkpoints may hold only containers, numeric '
+            'numpy values, dense tensors and mmengine HistoryBuffers') from e
 
 
 def _load_from_local(filename: str, map_location: Any = None) -> Any:

@@ -95,28 +95,37 @@ def test_malicious_checkpoint_is_refused_without_running(tmp_path):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': {'x': _Exploit(marker)}}, path)
-    with pytest.raises(Exception, match='(?i)weights_only|unsupported'):
+    with pytest.raises(Exception,
+                       match='(?i)weights_only|unsupported|refused global'):
         _load_checkpoint(str(path), map_location='cpu')
     assert not marker.exists()
 
 
 def test_allowlist_is_scoped_and_names_only_stand_ins():
-    """The names a checkpoint may spell are exactly mmengine's, and each
-    resolves to a stand-in, never to the real numpy/mmengine object."""
+    """The names a checkpoint may spell resolve to stand-ins (callable only
+    by the restricted unpickler) or inert values, never to the real
+    numpy/mmengine/builtin object; nothing is registered process-wide."""
     import numpy as np
     from mmengine.logging import HistoryBuffer
-    pairs = checkpoint.checkpoint_globals()
-    names = {n for _, n in pairs if '.' in n}
-    assert names == {
-        'mmengine.logging.history_buffer.HistoryBuffer',
-        '__builtin__.getattr', 'builtins.getattr', 'numpy.ndarray',
-        'numpy.dtype'} | {f'numpy.{m}.{f}' for m in ('core', '_core')
-                          for f in ('multiarray._reconstruct',
-                                    'multiarray.scalar', 'numeric._frombuffer')}
-    values = [v for v, _ in pairs]
-    for real in (HistoryBuffer, np.ndarray, np.dtype, getattr):
+    from mmskelcl.utils.safe_pickle import _Global
+    table = checkpoint._checkpoint_table()
+    assert {'mmengine.logging.history_buffer.HistoryBuffer',
+            '__builtin__.getattr', 'builtins.getattr', 'numpy.ndarray',
+            'numpy.dtype', 'torch._utils._rebuild_tensor_v2',
+            'collections.OrderedDict', 'torch.FloatStorage'} <= set(table)
+    for refused in ('builtins.bytearray', 'torch.Tensor',
+                    'torch.storage.TypedStorage', 'torch.FloatTensor',
+                    'torch._utils._rebuild_sparse_tensor',
+                    'torch._tensor._rebuild_from_type_v2',
+                    'torch.storage._load_from_bytes', 'builtins.eval'):
+        assert refused not in table, refused
+    values = list(table.values())
+    for real in (HistoryBuffer, np.ndarray, np.dtype, getattr, bytearray,
+                 torch.Tensor, torch.storage.TypedStorage):
         assert not any(v is real for v in values), real
-    # nothing is registered process-wide
+    # whatever is callable is a stand-in (a dtype or method is inert data)
+    assert all(type(v) is _Global or not callable(v) or
+               isinstance(v, type(HistoryBuffer.mean)) for v in values)
     assert not set(map(id, values)) & set(
         map(id, torch.serialization.get_safe_globals()))
 
