@@ -98,3 +98,17 @@ def test_each_bank_holds_both_ranks_rows(dumps):
         assert not torch.allclose(state[PREFIX.format('spatial') + 'feats'],
                                   state[PREFIX.format('temporal') + 'feats'])
     assert 'loss_csre_spatial' in log and 'loss_csre_temporal' in log
+
+
+@launches
+def test_anchor_check_runs_on_both_ranks(dumps):
+    # MemoryBankHook's per-epoch check all-reduces its counts over the two
+    # gloo ranks; in the last epoch the gathered bank is full, so every
+    # anchor of either rank qualifies
+    _, _, text = dumps
+    lines = [ln for ln in text.splitlines()
+             if f'Epoch {EPOCHS} bank contrast:' in ln]
+    assert lines, text[-2000:]
+    assert 'csre_spatial anchors 1.000' in lines[-1]
+    assert 'csre_temporal anchors 1.000' in lines[-1]
+    assert 'used no anchor' not in text
