@@ -197,3 +197,49 @@ def test_the_check_catches_a_starved_bound_dataset():
                          'model.aux_heads.graph.bank.size': 4096})
     (problem, ) = check_heads(cfg, 'ntu60_xsub')
     assert problem == 'graph: largest class >= 68 slots < 128 positives'
+
+
+def _hcn_step(times: int):
+    """csre_hcn_j.py's model with its banks sized as MemoryBankHook sizes
+    them for ``times`` copies of the 1,020 NW-UCLA training clips and
+    filled with the real labels; one loss step on a batch of every
+    class."""
+    import copy
+
+    import torch
+    from mmaction.structures import ActionDataSample
+    from mmengine.logging import MessageHub
+    MessageHub.get_current_instance().update_info('epoch', 0)
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/nwucla/csre_hcn_j.py'))
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    labels = torch.tensor([c for c, n in enumerate(NWUCLA_TRAIN)
+                           for _ in range(n)] * times)
+    for unit in model.aux_heads['csre'].contrast.values():
+        unit.bank.resize(len(labels))
+        unit.bank.update(torch.nn.functional.normalize(
+            torch.randn(len(labels), unit.bank.dim), dim=1), labels,
+            torch.arange(len(labels)))
+    samples = []
+    for c in range(10):  # each anchor writes over its class's first slot
+        ds = ActionDataSample().set_gt_label(c)
+        ds.set_metainfo(dict(sample_idx=int((labels == c).nonzero()[0])))
+        samples.append(ds)
+    x = torch.randn(10, 1, 1, cfg.clip_len, 20, 3)
+    return model.loss(x, samples)
+
+
+def test_full_hcn_nwucla_bank_lets_every_class_anchor():
+    # the shipped config: 5 copies, 5,100 slots, every class >= 480
+    assert Config.fromfile(osp.join(
+        ROOT, 'configs/nwucla/csre_hcn_j.py')).train_dataloader.dataset[
+            'times'] == 5
+    losses = _hcn_step(times=5)
+    for b in ('spatial', 'temporal'):
+        assert float(losses[f'csre_{b}_anchors']) == 1.0
+        assert float(losses[f'loss_csre_{b}']) > 0
+    # one pass (the old config): 1,020 slots, no class reaches 128
+    losses = _hcn_step(times=1)
+    for b in ('spatial', 'temporal'):
+        assert float(losses[f'csre_{b}_anchors']) == 0.0
+        assert float(losses[f'loss_csre_{b}']) == 0.0
