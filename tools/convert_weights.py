@@ -3,7 +3,8 @@
 ``python tools/convert_weights.py --arch ARCH SRC DST`` reads a released
 ``.pt``/``.pth`` (a bare state dict, or one under ``state_dict``/``model``;
 ``module.`` prefixes of DataParallel are dropped) with
-``torch.load(weights_only=True)`` (no code from the file runs), renames its
+the project's safe checkpoint loader (no code from the file runs; see
+docs/security.md), renames its
 keys with the converter registered for ``ARCH`` in
 :mod:`mmskelcl.models.convert` and writes ``{'state_dict': ..., 'meta':
 {'converted_from': SRC, 'arch': ARCH}}``, loadable by ``tools/test.py``.
@@ -15,12 +16,13 @@ import sys
 import torch
 
 import mmskelcl  # noqa: F401  (stack fixes + registration)
+from mmskelcl.compat.checkpoint import load_checkpoint_file
 from mmskelcl.models.convert import CONVERTERS, convert_state_dict
 
 
 def load_released(path: str) -> dict:
     """The tensors of a released checkpoint, without wrappers/prefixes."""
-    obj = torch.load(path, map_location='cpu', weights_only=True)
+    obj = load_checkpoint_file(path, map_location='cpu')
     for key in ('state_dict', 'model'):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

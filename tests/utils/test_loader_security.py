@@ -103,30 +103,59 @@ ALLOC = {
 
 
 @pytest.mark.parametrize('name', sorted(ALLOC))
-def test_constructors_cannot_allocate(tmp_path, name):
+def test_constructors_are_refused_before_allocating(tmp_path, name):
+    """In-process: refused at the global, before any call (the bounded
+    child below shows the memory stays low)."""
     payload, what = ALLOC[name]
     pkl = write_pickle(tmp_path / 'alloc.pkl', {'annotations': [payload]})
+    _refused(safe_load, pkl, 'refused global', what)
     pth = write_checkpoint(tmp_path / 'alloc.pth', payload)
+    _refused(lambda p: _load_checkpoint(p, map_location='cpu'), pth,
+             'refused global', what)
+
+
+@pytest.mark.slow
+def test_constructors_cannot_allocate(tmp_path):
+    """Each payload through safe_load, SkeletonDataset and mmengine's
+    _load_checkpoint, in one child under RLIMIT_AS (a 1.5 GiB margin)."""
+    files = []
+    for i, (payload, what) in enumerate(ALLOC.values()):
+        files.append((write_pickle(tmp_path / f'alloc{i}.pkl',
+                                   {'annotations': [payload]}),
+                      write_checkpoint(tmp_path / f'alloc{i}.pth', payload),
+                      what))
     res = run_limited(f"""
         import pickle
         from mmskelcl.utils.safe_pickle import safe_load
         from mmskelcl.datasets import SkeletonDataset
-        for load, path in ((safe_load, {pkl!r}),
-                           (lambda p: SkeletonDataset(p, pipeline=[]),
-                            {pkl!r}),
-                           (_load_checkpoint, {pth!r})):
-            try:
-                load(path)
-                print('LOADED', path)
-            except pickle.UnpicklingError as e:
-                print('REFUSED', e)
+        for pkl, pth, _ in {files!r}:
+            for load, path in ((safe_load, pkl),
+                               (lambda p: SkeletonDataset(p, pipeline=[]),
+                                pkl),
+                               (_load_checkpoint, pth)):
+                try:
+                    load(path)
+                    print('LOADED', path)
+                except pickle.UnpicklingError as e:
+                    print('REFUSED', e)
         """)
     assert res.returncode == 0, res.stderr[-2000:]
     lines = _verdicts(res.stdout)
-    assert [ln.split()[0] for ln in lines] == ['REFUSED'] * 3, res.stdout
-    assert pkl in lines[0] and pth in lines[2] and what in lines[2]
+    assert [ln.split()[0] for ln in lines] == ['REFUSED'] * 3 * len(ALLOC), \
+        res.stdout
+    for i, (pkl, pth, what) in enumerate(files):
+        assert pkl in lines[3 * i] and pkl in lines[3 * i + 1]
+        assert pth in lines[3 * i + 2] and what in lines[3 * i + 2]
 
 
+def test_compressed_entry_is_refused_by_runner_load(tmp_path):
+    path = deflate_checkpoint(tmp_path / 'zip.pth', 2**20)
+    _refused(lambda p: _load_checkpoint(p, map_location='cpu'), path,
+             'compressed', '/data/0')
+    _refused(load_checkpoint_file, path, 'compressed')
+
+
+@pytest.mark.slow
 def test_compressed_checkpoint_entries_are_refused(tmp_path):
     """A DEFLATE entry inflates ~1000x; refused before inflating."""
     path = deflate_checkpoint(tmp_path / 'zip.pth', 2**26)
@@ -152,7 +181,22 @@ def _bad_sparse():
                                    check_invariants=False)
 
 
+def test_sparse_layouts_are_refused_in_process(tmp_path):
+    from mmskelcl.evaluation.scores import load_score_file
+    pkl = write_pickle(tmp_path / 'scores.pkl',
+                       [dict(pred_score=_bad_sparse(), frame_dir='a',
+                             gt_label=torch.tensor([1]))])
+    _refused(load_score_file, pkl, 'refused global',
+             '_rebuild_sparse_tensor')
+    pth = str(tmp_path / 'sparse.pth')
+    torch.save({'state_dict': {'w': _bad_sparse()}}, pth)
+    _refused(lambda p: _load_checkpoint(p, map_location='cpu'), pth,
+             '_rebuild_sparse_tensor')
+
+
+@pytest.mark.slow
 def test_sparse_tensors_are_refused(tmp_path):
+    """In a child: before the fix ``to_dense()`` crashed the process."""
     pkl = write_pickle(tmp_path / 'scores.pkl',
                        [dict(pred_score=_bad_sparse(), frame_dir='a',
                              gt_label=torch.tensor([1]))])
@@ -231,3 +275,49 @@ def test_invalid_unicode_array_is_refused(tmp_path):
     _refused(_check_pkl, str(path), 'code point')
     ok = write_pickle(tmp_path / 'ok.pkl', np.array(['a\U0010ffff', 'bc']))
     np.testing.assert_array_equal(safe_load(ok), ['a\U0010ffff', 'bc'])
+
+
+# what the project's tools and torch.save write still loads, unchanged
+@pytest.mark.parametrize('legacy', [False, True])
+def test_checkpoint_reader_matches_torch_load(tmp_path, legacy):
+    """Dtypes, shared storages, views and map_location forms, in the zip
+    and the pre-1.6 format: the tensors that were saved (dtype,
+    shape, strides, values; uint16 only in the zip: torch cannot write it to
+    the old format)."""
+    base = torch.arange(24.).reshape(4, 6)
+    obj = {'state_dict': collections.OrderedDict(
+        w=base, t=base.t(), row=base[1], col=base[:, 2], e=torch.zeros(0, 3),
+        **{str(dt): torch.arange(6).to(dt) for dt in (
+            torch.float16, torch.bfloat16, torch.int8, torch.bool,
+            torch.complex64, torch.float64) + (
+                () if legacy else (torch.uint16, ))}),
+        'param': torch.nn.Parameter(torch.ones(2)),
+        'size': torch.Size([2, 3]), 'dev': torch.device('cpu'),
+        'meta': {'epoch': 3, 'arr': np.arange(3, dtype=np.float32)}}
+    obj['state_dict']._metadata = {'': {'version': 1}}
+    path = str(tmp_path / 'ok.pth')
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+    ref = obj
+    for loc in (None, 'cpu', torch.device('cpu'), {'cpu': 'cpu'},
+                lambda storage, loc: storage):
+        got = load_checkpoint_file(path, map_location=loc)
+        for k, v in ref['state_dict'].items():
+            g = got['state_dict'][k]
+            assert g.dtype == v.dtype and g.shape == v.shape and \
+                g.stride() == v.stride() and torch.equal(g, v), k
+        assert got['state_dict']._metadata == {'': {'version': 1}}
+        # views share their storage, as torch.load gives them
+        assert got['state_dict']['t'].untyped_storage().data_ptr() == \
+            got['state_dict']['w'].untyped_storage().data_ptr()
+        assert type(got['param']) is torch.nn.Parameter
+        assert got['size'] == torch.Size([2, 3])
+        assert got['dev'] == torch.device('cpu')
+        np.testing.assert_array_equal(got['meta']['arr'], [0, 1, 2])
+
+
+def test_convert_weights_refuses_hostile_released_file(tmp_path):
+    """``tools/convert_weights.py`` (downloaded weights) uses the same
+    reader: a storage constructor is refused, nothing converted."""
+    src = write_checkpoint(tmp_path / 'released.pt', _uninit())
+    tool = load_tool('convert_weights.py')
+    _refused(tool.load_released, src, 'TypedStorage')
