@@ -214,9 +214,10 @@ def draw_time_bar(frame: np.ndarray, t: int, num_frames: int,
 
 def tile(clips: Sequence[Sequence[np.ndarray]], cols: int) -> List[np.ndarray]:
     """Frames of a grid of clips (``cols`` per row; a short clip holds its
-    last frame; every clip is resized to the first clip's frame size)."""
-    import cv2
-    h, w = clips[0][0].shape[:2]
+    last frame). Cells have the largest frame size; a smaller frame sits at
+    the cell's top left on black (never rescaled)."""
+    h = max(c[0].shape[0] for c in clips)
+    w = max(c[0].shape[1] for c in clips)
     n = max(len(c) for c in clips)
     rows = -(-len(clips) // cols)
     out = []
@@ -224,9 +225,8 @@ def tile(clips: Sequence[Sequence[np.ndarray]], cols: int) -> List[np.ndarray]:
         grid = np.zeros((rows * h, cols * w, 3), np.uint8)
         for i, clip in enumerate(clips):
             img = clip[min(t, len(clip) - 1)]
-            if img.shape[:2] != (h, w):
-                img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
             r, c = divmod(i, cols)
-            grid[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
+            grid[r * h:r * h + img.shape[0],
+                 c * w:c * w + img.shape[1]] = img
         out.append(grid)
     return out

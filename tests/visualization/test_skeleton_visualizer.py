@@ -146,6 +146,11 @@ def test_grid_tiles_clips_and_holds_short_ones():
     assert len(grid) == 3 and grid[0].shape == (20, 40, 3)
     assert grid[2][0, 25, 0] == 101  # b holds its last frame
     assert grid[2][15, 5, 0] == 2 and grid[2][15, 25, 0] == 0  # empty cell
+    # a taller clip sets the cell size; the others are padded, not scaled
+    tall = [np.full((14, 20, 3), 50, np.uint8)]
+    grid = tile([a, tall], cols=2)
+    assert grid[0].shape == (14, 40, 3)
+    assert grid[0][9, 5, 0] == 0 and grid[0][13, 25, 0] == 50
 
 
 def test_registry_and_add_datasample_to_backends_and_file(tmp_path):
