@@ -136,6 +136,8 @@ def load_checkpoint_file(filename: Any,
             refused.
     """
     name = getattr(filename, 'name', filename)
+    if not isinstance(name, (str, os.PathLike)):
+        name = 'checkpoint stream'  # e.g. the bytes of an s3:// file
     try:
         if hasattr(filename, 'read'):
             return safe_torch.load_archive(
@@ -192,11 +194,31 @@ def defect_present() -> bool:
     return torch_default_safe and not mmengine_fixed
 
 
+class _TorchInCheckpointModule(types.ModuleType):
+    """``torch`` as mmengine's checkpoint module sees it: ``torch.load``
+    (used by its ``s3://``/``petrel://``, ``pavi://`` and local
+    ``open-mmlab://`` loaders) is :func:`load_checkpoint_file`; everything
+    else is the real torch."""
+
+    def __init__(self):
+        super().__init__('torch')
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(torch, name)
+
+    @staticmethod
+    def load(f: Any, map_location: Any = None, **kwargs: Any) -> Any:
+        return load_checkpoint_file(f, map_location=map_location)
+
+
 def apply_checkpoint_fix() -> bool:
-    """Route mmengine's local and remote checkpoint loads through
+    """Route every checkpoint load of mmengine's checkpoint module (local
+    files, URLs, s3/petrel, pavi, open-mmlab) through
     :func:`load_checkpoint_file`. Idempotent; returns True."""
     import mmengine.runner.checkpoint as mm_ckpt
     mm_ckpt.CheckpointLoader.register_scheme(
         prefixes='', loader=_load_from_local, force=True)
     mm_ckpt.load_url = _load_url  # used by http(s)/open-mmlab/mmcls/...
+    if not isinstance(mm_ckpt.torch, _TorchInCheckpointModule):
+        mm_ckpt.torch = _TorchInCheckpointModule()
     return True

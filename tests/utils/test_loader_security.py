@@ -321,3 +321,24 @@ def test_convert_weights_refuses_hostile_released_file(tmp_path):
     src = write_checkpoint(tmp_path / 'released.pt', _uninit())
     tool = load_tool('convert_weights.py')
     _refused(tool.load_released, src, 'TypedStorage')
+
+
+def test_every_mmengine_scheme_uses_the_safe_reader(tmp_path, monkeypatch):
+    """``s3://``/``petrel://`` (and pavi, local open-mmlab) load through
+    ``torch.load`` inside mmengine's checkpoint module: that name is the
+    safe reader after ``import mmskelcl``; the rest of torch is untouched."""
+    import mmengine.runner.checkpoint as mm_ckpt
+    evil = write_checkpoint(tmp_path / 'evil.pth', _uninit())
+    ok = str(tmp_path / 'ok.pth')
+    torch.save({'state_dict': {'w': torch.arange(3.)}}, ok)
+
+    class Backend:
+        def get(self, name):
+            return open(evil if 'evil' in name else ok, 'rb').read()
+
+    monkeypatch.setattr(mm_ckpt, 'get_file_backend', lambda *a, **k: Backend())
+    _refused(lambda p: _load_checkpoint('s3://bucket/evil.pth'),
+             'checkpoint stream', 'TypedStorage')
+    got = _load_checkpoint('petrel://bucket/ok.pth', map_location='cpu')
+    assert torch.equal(got['state_dict']['w'], torch.arange(3.))
+    assert mm_ckpt.torch.nn is torch.nn and mm_ckpt.torch.hub is torch.hub
