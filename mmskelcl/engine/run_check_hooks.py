@@ -49,12 +49,15 @@ class ClassCountHook(Hook):
     a ``K``-class head would otherwise fail deep inside the loss
     (``IndexError: Target K is out of bounds``, a device-side assert on a
     GPU). Checked on the train and val sets before training and on the
-    test set before testing.
+    test set before testing. Also stops a run whose training loader yields
+    no batch (fewer clips than ``batch_size`` with ``drop_last=True``),
+    which would otherwise "train" every epoch without an iteration.
     """
 
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
+        self._check_not_empty(runner.train_dataloader)
         self._check(runner, 'train_dataloader', runner.train_dataloader)
         loop = getattr(runner, '_val_loop', None)
         if loop is not None and hasattr(loop, 'dataloader'):
@@ -62,6 +65,18 @@ class ClassCountHook(Hook):
 
     def before_test(self, runner) -> None:
         self._check(runner, 'test_dataloader', runner.test_dataloader)
+
+    @staticmethod
+    def _check_not_empty(dataloader) -> None:
+        if len(dataloader) > 0:
+            return
+        ann = getattr(_innermost(dataloader.dataset), 'ann_file', '?')
+        raise ValueError(
+            f'{ann}: the training set gives {len(dataloader.sampler)} clips '
+            f'per process, fewer than train_dataloader.batch_size='
+            f'{dataloader.batch_size} with drop_last=True, so no epoch has '
+            'an iteration; lower train_dataloader.batch_size or set '
+            'train_dataloader.drop_last=False')
 
     @staticmethod
     def _check(runner, name: str, dataloader) -> None:
