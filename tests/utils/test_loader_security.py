@@ -93,20 +93,26 @@ def _verdicts(stdout):
 
 
 # item 5: unbounded allocation from a few bytes
-ALLOC = {
-    'bytearray': (Call(bytearray, 8 * 10**9), 'bytearray'),
-    'frombuffer': (Call(_frombuffer, Call(bytearray, 8 * 10**9),
-                        np.dtype('u1'), (8 * 10**9, ), 'C'), 'bytearray'),
-    'legacy Tensor(N)': (Call(torch.Tensor, 2 * 10**9), 'torch'),
-    'FloatTensor(N)': (Call(torch.FloatTensor, 2 * 10**9), 'torch'),
-}
+def _alloc(n: int) -> dict:
+    """Payloads asking for ``n`` bytes (the child uses 8 GB; in-process
+    tests 64 MiB, so a regression cannot exhaust the machine)."""
+    return {
+        'bytearray': (Call(bytearray, n), 'bytearray'),
+        'frombuffer': (Call(_frombuffer, Call(bytearray, n), np.dtype('u1'),
+                            (n, ), 'C'), 'bytearray'),
+        'legacy Tensor(N)': (Call(torch.Tensor, n // 4), 'torch'),
+        'FloatTensor(N)': (Call(torch.FloatTensor, n // 4), 'torch'),
+    }
+
+
+ALLOC = _alloc(8 * 10**9)
 
 
 @pytest.mark.parametrize('name', sorted(ALLOC))
 def test_constructors_are_refused_before_allocating(tmp_path, name):
     """In-process: refused at the global, before any call (the bounded
     child below shows the memory stays low)."""
-    payload, what = ALLOC[name]
+    payload, what = _alloc(2**26)[name]
     pkl = write_pickle(tmp_path / 'alloc.pkl', {'annotations': [payload]})
     _refused(safe_load, pkl, 'refused global', what)
     pth = write_checkpoint(tmp_path / 'alloc.pth', payload)
