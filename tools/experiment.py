@@ -91,9 +91,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     r.add_argument('--log-interval', type=int, default=10,
                    help='logger interval = log window (iterations)')
     r.add_argument('--cfg-options', nargs='+', default=[],
-                   help='more key=value overrides of every training stage')
+                   help='more key=value overrides of every training stage '
+                   '(also given to the test of supervised entries)')
     r.add_argument('--probe-cfg-options', nargs='+', default=[],
-                   help='more key=value overrides of the linear probes')
+                   help='more key=value overrides of the linear probes '
+                   '(training and test)')
     r.add_argument('--jobs', type=int, default=DEFAULT_JOBS,
                    help='runs at the same time')
     r.add_argument('--threads-per-job', type=int, default=DEFAULT_THREADS,
@@ -125,6 +127,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    'e.g. ctrgcn_j:1,2,3 (missing ones: "pending")')
     t.add_argument('--out', help='markdown file (default: print); the plot '
                    'goes next to it as .png')
+    t.add_argument('--into', metavar='DOC.md', help='also fill the block '
+                   '<!-- experiment-table RESULTS_DIR --> ... <!-- '
+                   '/experiment-table --> of this markdown file')
     t.add_argument('--metric', default='top1',
                    choices=['top1', 'top5', 'mean_class'])
     return p.parse_args(argv)
@@ -168,7 +173,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_table(args: argparse.Namespace) -> int:
     from mmskelcl.utils.experiment.table import write_table
     text = write_table(args.results_dir, baselines=args.baseline,
-                       expect=args.expect, out=args.out, metric=args.metric)
+                       expect=args.expect, out=args.out, metric=args.metric,
+                       into=args.into)
     if args.out is None:
         print(text)
     return 0

@@ -61,10 +61,19 @@ def test_table_by_hand(tmp_path):
     assert '| `ctrgcn_j` | 82.00 +- 2.00 | 80.00 | 84.00 | 82.00 |' in md
     assert '| `frhead_ctrgcn_j` | pending | pending | pending | pending |' \
         in md
-    assert '| +0.50 +- 2.18 | +3.00 | -0.50 | -1.00 |  | 1/3 |' in md
+    assert d['t'] == pytest.approx(0.5 / (d['sd'] / 3**0.5))
+    assert '| +0.50 +- 2.18 | +3.00 | -0.50 | -1.00 |  | 1/3 | +0.40 |' \
+        in md
     out = tmp_path / 'table.md'
     assert write_table(str(tmp_path), out=str(out)) == out.read_text()
     assert (tmp_path / 'table.png').stat().st_size > 1000
+    doc = tmp_path / 'doc.md'
+    key = str(tmp_path)
+    doc.write_text(f'head\n<!-- experiment-table {key} -->\nold\n'
+                   '<!-- /experiment-table -->\ntail\n')
+    text = write_table(key, into=str(doc))
+    assert doc.read_text() == (f'head\n<!-- experiment-table {key} -->\n'
+                               f'{text}<!-- /experiment-table -->\ntail\n')
 
 
 def test_jobs_times_threads_above_cores_is_refused(capsys):
@@ -78,8 +87,8 @@ def test_jobs_times_threads_above_cores_is_refused(capsys):
 
 
 # ---------------------------------------------------------------- slow part
-# 6 clips per class (8 classes): 36 train clips, batch 8 = 4 iterations per
-# epoch; demo CTR-GCN shrunk further for the test
+# 4 clips per class (8 classes, 4 subjects, 1 for val): 24 train clips,
+# batch 8 = 3 iterations per epoch; demo CTR-GCN shrunk further
 TINY = ['model.backbone.base_channels=8', 'model.cls_head.in_channels=32']
 
 
@@ -97,7 +106,8 @@ def _run(args, tmp, **kw):
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('experiment')
     subprocess.run([sys.executable, '-m', 'mmskelcl.utils.demo_data',
-                    str(tmp / 'demo.pkl'), '--clips-per-class', '6'],
+                    str(tmp / 'demo.pkl'), '--clips-per-class', '4',
+                    '--num-subjects', '4', '--val-subjects', '1'],
                    check=True, cwd=ROOT, capture_output=True)
     return tmp
 
@@ -118,7 +128,7 @@ def test_grid_four_jsons_table_and_skip(demo):
         with open(tmp / 'res' / n) as f:
             r = json.load(f)
         recs[(r['entry'], r['seed'])] = r
-        assert r['resolved_schedule']['train']['total_iters'] == 8
+        assert r['resolved_schedule']['train']['total_iters'] == 6
         assert 0 <= r['top1'] <= 100 and r['top5'] >= r['top1']
         assert r['wall_s'] > 0 and r['cpu_s'] > 0
         assert len(r['git_commit']) >= 40 and len(r['config_hash']) == 16
@@ -193,3 +203,41 @@ def test_killed_run_resumes_to_the_uninterrupted_result(demo):
     np.testing.assert_array_equal(a['fused'], b['fused'])
     # the last epoch's logged losses, from the resumed session's log
     assert recs[1]['losses'] == pytest.approx(recs[0]['losses'], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_selfsupervised_entries_pretrain_then_probe(demo):
+    tmp = demo
+    pre = 'configs/demo/skeattnclr_stgcn_j_pretrain.py'
+    lin = 'configs/demo/skeattnclr_stgcn_j_linear.py'
+    cmd = [sys.executable, TOOL, 'run', f'{pre}>{lin}', f'random>{lin}',
+           '--seeds', '1', '--ann-file', str(tmp / 'demo.pkl'),
+           '--passes', '1', '--batch-size', '8', '--probe-passes', '1',
+           '--probe-batch-size', '8', '--jobs', '1', '--nice', '0',
+           '--work-dir', str(tmp / 'ssl'), '--results-dir',
+           str(tmp / 'ssl_res')]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert 'experiment: 2 run(s) finished, 0 failed' in res.stdout, \
+        res.stdout + res.stderr[-3000:]
+    runs = tmp / 'ssl'
+    probe_log = (runs / 'skeattnclr_stgcn_j_pretrain+skeattnclr_stgcn_j_'
+                 'linear' / 'seed1' / 'train.log').read_text()
+    ckpt = str(runs / 'skeattnclr_stgcn_j_pretrain+skeattnclr_stgcn_j_linear'
+               / 'seed1' / 'pretrain' / 'epoch_1.pth')
+    # the probe's backbone is initialised from the pretraining's checkpoint
+    assert f'model.backbone.init_cfg.checkpoint={ckpt}' in probe_log
+    assert f'from path: {ckpt}' in probe_log  # mmengine's load_checkpoint
+    random_log = (runs / 'random+skeattnclr_stgcn_j_linear' / 'seed1' /
+                  'train.log').read_text()
+    assert 'model.backbone.init_cfg=None' in random_log
+    assert not (runs / 'random+skeattnclr_stgcn_j_linear' / 'seed1' /
+                'pretrain').exists()
+    results = load_results(str(tmp / 'ssl_res'))
+    rec = results['skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear'][1]
+    assert rec['pretrain'] == pre
+    assert set(rec['resolved_schedule']) == {'pretrain', 'train'}
+    (pair, ) = summarize(results)['pairs']
+    assert pair['baseline'] == 'random>skeattnclr_stgcn_j_linear'
+    assert pair['diffs'][1] == pytest.approx(
+        rec['top1'] - results['random>skeattnclr_stgcn_j_linear'][1]['top1'])

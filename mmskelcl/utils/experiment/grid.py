@@ -159,6 +159,9 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
         cmd = [py, osp.join(spec.repo, 'tools', 'test.py'),
                osp.abspath(stages[-1]['config']), ckpt, '--work-dir',
                folder, '--dump', dump, '--stream-names', 'run', *ann]
+        extra = list(stages[-1]['schedule'].extra)  # e.g. model changes
+        if extra:
+            cmd += ['--cfg-options', *extra]
         say(f'[{entry.name} seed {seed}] test')
         done = _stage(spec, cmd, folder, osp.join(run_dir, 'test.log'))
         _mark_done(folder, done)

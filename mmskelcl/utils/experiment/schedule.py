@@ -148,7 +148,8 @@ def schedule_options(cfg: Config, schedule: Schedule,
                              f'MultiStepLR scheduler ({kinds})')
         i = kinds.index('MultiStepLR')
         milestones = [iters(s) for s in schedule.lr_steps]
-        opts += [f'param_scheduler.{i}.milestones=[{",".join(map(str, milestones))}]',  # noqa: E501
+        steps = ','.join(map(str, milestones))
+        opts += [f'param_scheduler.{i}.milestones=[{steps}]',
                  f'param_scheduler.{i}.by_epoch=False',
                  f'param_scheduler.{i}.begin=0',
                  f'param_scheduler.{i}.end={total}']

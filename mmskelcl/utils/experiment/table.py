@@ -3,7 +3,8 @@
 Per entry: mean +- sample standard deviation over its seeds and every
 seed's value. Per entry with a baseline: the paired difference (entry -
 baseline, same seed, hence the same initial weights) seed by seed, its
-mean +- sd, and how many seeds the entry wins (difference > 0). The
+mean +- sd, how many seeds the entry wins (difference > 0) and the paired
+t statistic ``mean / (sd / sqrt(n))`` (n - 1 degrees of freedom). The
 default baseline of ``<method>_<encoder>_<stream>`` is
 ``<encoder>_<stream>`` when that entry exists (``csre_ctrgcn_j`` ->
 ``ctrgcn_j``); the probe ``X>LINEAR`` is paired with ``random>LINEAR``.
@@ -103,6 +104,9 @@ def summarize(results: Dict[str, Dict[int, dict]], metric: str = 'top1',
                     n=len(diffs))
         if diffs:
             pair['mean'], pair['sd'] = mean_sd(list(diffs.values()))
+            if pair['sd']:  # paired t statistic, n - 1 degrees of freedom
+                pair['t'] = pair['mean'] / (pair['sd'] /
+                                            math.sqrt(len(diffs)))
         pairs.append(pair)
     return dict(metric=metric, rows=rows, pairs=pairs)
 
@@ -131,14 +135,16 @@ def to_markdown(summary: dict) -> str:
     if pairs:
         lines += ['', f'| entry - baseline (same seed) | {metric} diff mean '
                   '+- sd | ' + ' | '.join(f'seed {s}' for s in seeds) +
-                  ' | wins |', '|---|---|' + '---|' * len(seeds) + '---|']
+                  ' | wins | paired t |',
+                  '|---|---|' + '---|' * len(seeds) + '---|---|']
         for p in pairs:
             cells = [f'{p["diffs"][s]:+.2f}' if s in p['diffs'] else ''
                      for s in seeds]
             summ = (_fmt(p['mean'], p['sd'], '+') if p['diffs'] else
                     'pending')
             lines.append(f'| `{p["entry"]}` - `{p["baseline"]}` | {summ} | '
-                         + ' | '.join(cells) + f' | {p["wins"]}/{p["n"]} |')
+                         + ' | '.join(cells) + f' | {p["wins"]}/{p["n"]} | '
+                         + (f'{p["t"]:+.2f} |' if 't' in p else '|'))
     return '\n'.join(lines) + '\n'
 
 
@@ -165,11 +171,28 @@ def plot(summary: dict, path: str) -> None:
     plt.close(fig)
 
 
+BEGIN = '<!-- experiment-table {} -->'
+END = '<!-- /experiment-table -->'
+
+
+def replace_block(doc: str, key: str, text: str) -> str:
+    """``doc`` with the text between ``BEGIN.format(key)`` and the next
+    ``END`` replaced by ``text``."""
+    begin = BEGIN.format(key)
+    i = doc.find(begin)
+    j = doc.find(END, i + len(begin)) if i >= 0 else -1
+    if i < 0 or j < 0:
+        raise ValueError(f'no "{begin}" ... "{END}" block to fill')
+    return doc[:i + len(begin)] + '\n' + text + doc[j:]
+
+
 def write_table(results_dir: str, baselines: Sequence[str] = (),
                 expect: Sequence[str] = (), out: Optional[str] = None,
-                metric: str = 'top1') -> str:
+                metric: str = 'top1', into: Optional[str] = None) -> str:
     """Markdown of ``results_dir``; with ``out`` also writes it and the
-    plot (``out`` with ``.png``)."""
+    plot (``out`` with ``.png``); with ``into`` also replaces the block
+    ``<!-- experiment-table KEY -->`` ... ``<!-- /experiment-table -->``
+    of that file (KEY: ``results_dir`` as given)."""
     summary = summarize(load_results(results_dir), metric, baselines,
                         expect)
     text = to_markdown(summary)
@@ -177,4 +200,9 @@ def write_table(results_dir: str, baselines: Sequence[str] = (),
         with open(out, 'w') as f:
             f.write(text)
         plot(summary, osp.splitext(out)[0] + '.png')
+    if into is not None:
+        with open(into) as f:
+            doc = f.read()
+        with open(into, 'w') as f:
+            f.write(replace_block(doc, results_dir.rstrip('/'), text))
     return text
