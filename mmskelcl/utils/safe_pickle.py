@@ -300,13 +300,17 @@ def _one_line(e: BaseException) -> str:
 def data_globals() -> Dict[str, Any]:
     """What a data pickle may name: containers, numpy arrays/scalars and
     (MMAction2 ``DumpResults``) dense tensors."""
-    from mmskelcl.utils import safe_torch
-    table = container_globals()
-    table.update(safe_torch.tensor_globals())
-    table['torch.storage._load_from_bytes'] = _Global(
-        safe_torch.storage_from_bytes, 'torch.storage._load_from_bytes',
-        safe_torch.STORAGES)
-    return table
+    if not _DATA_TABLE:
+        from mmskelcl.utils import safe_torch
+        _DATA_TABLE.update(container_globals())
+        _DATA_TABLE.update(safe_torch.tensor_globals())
+        _DATA_TABLE['torch.storage._load_from_bytes'] = _Global(
+            safe_torch.storage_from_bytes, 'torch.storage._load_from_bytes',
+            safe_torch.STORAGES)
+    return _DATA_TABLE
+
+
+_DATA_TABLE: Dict[str, Any] = {}
 
 
 def unsafe_allowed(allow_unsafe: Optional[bool] = None) -> bool:

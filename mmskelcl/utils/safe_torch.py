@@ -47,11 +47,17 @@ class StorageName:
 
 
 def storage_names() -> Dict[str, StorageName]:
-    out = {f'torch.{name}': StorageName(dtype, name) for dtype, name in
-           torch.storage._dtype_to_storage_type_map().items()}
-    for key in ('torch.UntypedStorage', 'torch.storage.UntypedStorage'):
-        out[key] = StorageName(torch.uint8, 'UntypedStorage')
-    return out
+    """``torch.<Type>Storage`` names of persistent ids (cached)."""
+    if not _NAMES:
+        _NAMES.update({f'torch.{name}': StorageName(dtype, name) for
+                       dtype, name in
+                       torch.storage._dtype_to_storage_type_map().items()})
+        for key in ('torch.UntypedStorage', 'torch.storage.UntypedStorage'):
+            _NAMES[key] = StorageName(torch.uint8, 'UntypedStorage')
+    return _NAMES
+
+
+_NAMES: Dict[str, StorageName] = {}
 
 
 def _ints(x: Any, what: str) -> tuple:
