@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -q
 
-.PHONY: install tcmalloc install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr docs
+.PHONY: install tcmalloc install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr docs bench-gpu
 
 $(VENV)/.stamp-install: setup.py
 	-@$(MAKE) --no-print-directory tcmalloc
@@ -55,6 +55,13 @@ demo-csre: install
 # probe on a random frozen backbone (same seed).
 demo-skeattnclr: install
 	$(PY) tools/run_demo_skeattnclr.py
+
+# The GPU suite, one command: every method and encoder in fp32 and AMP fp16
+# with ratios to its baseline, peak memory, compile vs eager, bank loss vs
+# the per-sample reference, SkeAttnCLR at batch 128, inference throughput
+# -> work_dirs/bench_gpu/suite.md and .json (no item starts after 7 min)
+bench-gpu: install
+	$(PY) tools/benchmark.py --suite gpu
 
 test: install-tests
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ Usage::
         [--shape M T V C] [--amp] [--compile] [--seed N] [--no-memory]
     python tools/benchmark.py --pipeline CONFIG [--clips N]
         [--ann-file PATH | --synthetic [--frames T]] [--step-rates S ...]
+    python tools/benchmark.py --suite gpu [--tiny --device cpu] [--out P]
     python tools/benchmark.py --skeattnclr [PRETRAIN_CONFIG]
         [--batch-size N] [--iters N] [--warmup N] [--device cpu|cuda]
 
@@ -178,6 +179,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--no-memory',
         action='store_true',
         help='skip the peak memory measurement')
+    parser.add_argument(
+        '--suite', choices=('gpu', ), help='the GPU suite: every method '
+        'and encoder in fp32 / AMP, compile, bank loss, SkeAttnCLR '
+        '(mmskelcl.utils.benchmark.suite); writes --out .md and .json')
+    parser.add_argument('--tiny', action='store_true',
+                        help='--suite at tiny sizes (CPU plumbing check)')
+    parser.add_argument('--out', default='work_dirs/bench_gpu/suite',
+                        help='--suite output prefix (.md, .json)')
     return parser.parse_args(argv)
 
 
@@ -243,6 +252,15 @@ def _with_env(result: dict) -> dict:
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the benchmark and print the JSON result as the last line."""
     args = parse_args(argv)
+    if args.suite:
+        from mmskelcl.utils.benchmark import suite
+        res = suite.run_suite(args.device, tiny=args.tiny,
+                              say=lambda m: print(m, file=sys.stderr,
+                                                  flush=True))
+        print(suite.markdown(res), file=sys.stderr, flush=True)
+        print(json.dumps(dict(zip(('json', 'markdown'),
+                                  suite.write(res, args.out)))), flush=True)
+        return
     if args.compare_allocators:
         print(json.dumps(allocator_table(args, argv)), flush=True)
         return
