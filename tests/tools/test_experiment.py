@@ -241,3 +241,29 @@ def test_selfsupervised_entries_pretrain_then_probe(demo):
     assert pair['baseline'] == 'random>skeattnclr_stgcn_j_linear'
     assert pair['diffs'][1] == pytest.approx(
         rec['top1'] - results['random>skeattnclr_stgcn_j_linear'][1]['top1'])
+
+
+def test_baselines_first_and_ssl_pairing():
+    recs = {e: {1: _record(e, 1, 50.0)} for e in (
+        'csre_hcn_j', 'hcn_j', 'agcn_j', 'csre_agcn_j',
+        'random>probe', 'pre>probe')}
+    s = summarize(recs)
+    assert [r['entry'] for r in s['rows']] == [
+        'agcn_j', 'csre_agcn_j', 'hcn_j', 'csre_hcn_j', 'random>probe',
+        'pre>probe']
+    assert {p['entry']: p['baseline'] for p in s['pairs']} == {
+        'csre_agcn_j': 'agcn_j', 'csre_hcn_j': 'hcn_j',
+        'pre>probe': 'random>probe'}
+
+
+def test_child_env_threads_path_and_tcmalloc(monkeypatch):
+    from mmskelcl.utils.experiment import runs
+    monkeypatch.setenv('PYTHONPATH', '/elsewhere')
+    monkeypatch.delenv('LD_PRELOAD', raising=False)
+    env = runs.child_env('/repo', 3)
+    assert env['OMP_NUM_THREADS'] == env['MKL_NUM_THREADS'] == '3'
+    assert env['PYTHONPATH'] == '/repo:/elsewhere'
+    assert (env.get('LD_PRELOAD') == runs.TCMALLOC) == \
+        osp.isfile(runs.TCMALLOC)
+    monkeypatch.setattr(runs, 'TCMALLOC', '/no/such/libtcmalloc.so')
+    assert 'LD_PRELOAD' not in runs.child_env('/repo', 1)

@@ -68,7 +68,11 @@ def summarize(results: Dict[str, Dict[int, dict]], metric: str = 'top1',
     for item in expect:
         name, _, seeds = item.rpartition(':')
         expected[name] = [int(s) for s in seeds.split(',') if s]
-    names = list(dict.fromkeys(list(expected) + sorted(results)))
+    # each baseline before the entries paired with it
+    base = {n: default_baseline(n, list(results)) for n in results}
+    found = sorted(results, key=lambda n: (base[n] or n, base[n] is not None,
+                                           n))
+    names = list(dict.fromkeys(list(expected) + found))
     rows = []
     for name in names:
         runs = results.get(name, {})
