@@ -92,11 +92,12 @@ def test_jobs_times_threads_above_cores_is_refused(capsys):
 TINY = ['model.backbone.base_channels=8', 'model.cls_head.in_channels=32']
 
 
-def _run(args, tmp, **kw):
+def _run(args, tmp, options=(), **kw):
     cmd = [sys.executable, TOOL, 'run', *args, '--ann-file',
            str(tmp / 'demo.pkl'), '--batch-size', '8', '--warmup-passes',
            '1', '--lr-steps', '3', '--log-interval', '2', '--jobs', '1',
-           '--threads-per-job', '1', '--nice', '0', '--cfg-options', *TINY]
+           '--threads-per-job', '1', '--nice', '0', '--cfg-options', *TINY,
+           *options]
     env = dict(os.environ, OMP_NUM_THREADS='1')
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kw)
@@ -177,9 +178,13 @@ def test_killed_run_resumes_to_the_uninterrupted_result(demo):
                 '4', '--work-dir', str(tmp / name), '--results-dir',
                 str(tmp / f'{name}_res')]
 
-    out, _ = _run(args('whole'), tmp).communicate(timeout=900)
+    # a loader worker, as on real data: its augmentation draws are seeded
+    # per epoch too (EpochSeedHook), or the resumed epochs would differ
+    workers = ['train_dataloader.num_workers=1']
+
+    out, _ = _run(args('whole'), tmp, workers).communicate(timeout=900)
     assert '1 run(s) finished' in out, out
-    proc = _run(args('killed'), tmp, start_new_session=True)
+    proc = _run(args('killed'), tmp, workers, start_new_session=True)
     train = tmp / 'killed' / 'cacl_ctrgcn_j' / 'seed3' / 'train'
     deadline = time.time() + 600
     while not (train / 'last_checkpoint').exists():
@@ -189,7 +194,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(demo):
     proc.communicate()
     assert not (train / 'epoch_4.pth').exists()  # killed mid-run
     assert not (tmp / 'killed_res').exists()
-    out, _ = _run(args('killed'), tmp).communicate(timeout=900)
+    out, _ = _run(args('killed'), tmp, workers).communicate(timeout=900)
     assert 'train (resumed)' in out and '1 run(s) finished' in out, out
     with open(train / 'done.json') as f:
         assert json.load(f)['resumed'] is True
