@@ -41,7 +41,7 @@ from mmskelcl.utils.cli import DefaultsHelpFormatter  # noqa: E402
 
 # measured on the 2-core machine (docs/results.md, "Runner"): two
 # single-thread jobs beat two two-thread jobs, which oversubscribe the cores
-DEFAULT_JOBS = 2
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 DEFAULT_THREADS = 1
 
 
