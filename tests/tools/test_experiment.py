@@ -263,7 +263,7 @@ def test_baselines_first_and_ssl_pairing():
 
 def test_child_env_threads_path_and_tcmalloc(monkeypatch):
     from mmskelcl.utils.experiment import runs
-    monkeypatch.setenv('PYTHONPATH', '/elsewhere')
+    monkeypatch.setenv('PYTHONPATH', '/elsewhere:/repo')
     monkeypatch.delenv('LD_PRELOAD', raising=False)
     env = runs.child_env('/repo', 3)
     assert env['OMP_NUM_THREADS'] == env['MKL_NUM_THREADS'] == '3'

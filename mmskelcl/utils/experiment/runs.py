@@ -37,8 +37,8 @@ def child_env(repo: str, threads: int) -> Dict[str, str]:
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                PYTHONUNBUFFERED='1')
-    env['PYTHONPATH'] = ':'.join(
-        p for p in (repo, env.get('PYTHONPATH')) if p)
+    rest = [p for p in env.get('PYTHONPATH', '').split(':') if p and p != repo]
+    env['PYTHONPATH'] = ':'.join([repo] + rest)
     return allocator_env(env)
 
 
