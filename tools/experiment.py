@@ -138,11 +138,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 def cmd_run(args: argparse.Namespace) -> int:
     from mmskelcl.utils.experiment.grid import run_grid
     from mmskelcl.utils.experiment.runs import RunSpec, parse_entry
-    cores = os.cpu_count() or 1
+    from mmskelcl.utils import allocator
+    cores = allocator.available_cores()
     load = args.jobs * args.threads_per_job
+    malloc = allocator.resolve(allocator.requested())[0]
     print(f'experiment: {args.jobs} job(s) x {args.threads_per_job} '
-          f'thread(s) = {load} on {cores} core(s), nice {args.nice}',
-          flush=True)
+          f'thread(s) = {load} on {cores} core(s), nice {args.nice}, '
+          f'{malloc} malloc', flush=True)
     if load > cores and not args.force:
         sys.exit(f'error: --jobs {args.jobs} x --threads-per-job '
                  f'{args.threads_per_job} = {load} threads exceeds the '

@@ -261,14 +261,19 @@ def test_baselines_first_and_ssl_pairing():
         'pre>probe': 'random>probe'}
 
 
-def test_child_env_threads_path_and_tcmalloc(monkeypatch):
+def test_child_env_threads_path_and_allocator(monkeypatch):
+    from mmskelcl.utils import allocator
     from mmskelcl.utils.experiment import runs
     monkeypatch.setenv('PYTHONPATH', '/elsewhere:/repo')
     monkeypatch.delenv('LD_PRELOAD', raising=False)
+    monkeypatch.delenv('MMSKELCL_ALLOCATOR', raising=False)
     env = runs.child_env('/repo', 3)
     assert env['OMP_NUM_THREADS'] == env['MKL_NUM_THREADS'] == '3'
     assert env['PYTHONPATH'] == '/repo:/elsewhere'
-    assert (env.get('LD_PRELOAD') == runs.TCMALLOC) == \
-        osp.isfile(runs.TCMALLOC)
-    monkeypatch.setattr(runs, 'TCMALLOC', '/no/such/libtcmalloc.so')
+    tc = allocator.find('tcmalloc')
+    assert env.get('LD_PRELOAD') == tc  # None: not installed, not preloaded
+    monkeypatch.setenv('MMSKELCL_ALLOCATOR', 'glibc')
+    assert 'LD_PRELOAD' not in runs.child_env('/repo', 1)
+    monkeypatch.setattr(allocator, 'search_dirs', lambda: [])
+    monkeypatch.setenv('MMSKELCL_ALLOCATOR', 'auto')
     assert 'LD_PRELOAD' not in runs.child_env('/repo', 1)

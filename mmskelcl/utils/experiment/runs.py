@@ -17,29 +17,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import allocator
 from .schedule import Schedule
-
-TCMALLOC = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4'
-
-
-def allocator_env(env: Dict[str, str]) -> Dict[str, str]:
-    """Preload tcmalloc into a child where it is installed (faster, flatter
-    memory for the many small tensors of a CPU training step)."""
-    if osp.isfile(TCMALLOC) and TCMALLOC not in env.get('LD_PRELOAD', ''):
-        env['LD_PRELOAD'] = ':'.join(
-            p for p in (env.get('LD_PRELOAD'), TCMALLOC) if p)
-    return env
-
 
 def child_env(repo: str, threads: int) -> Dict[str, str]:
     """Environment of a run's processes: ``threads`` OpenMP/MKL threads,
-    ``repo`` first on the import path, tcmalloc where installed."""
-    env = dict(os.environ)
-    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
-               PYTHONUNBUFFERED='1')
+    ``repo`` first on the import path, the allocator of
+    ``MMSKELCL_ALLOCATOR`` (tcmalloc where installed; see
+    :mod:`mmskelcl.utils.allocator`)."""
+    env = allocator.child_env(threads)
+    env['PYTHONUNBUFFERED'] = '1'
     rest = [p for p in env.get('PYTHONPATH', '').split(':') if p and p != repo]
     env['PYTHONPATH'] = ':'.join([repo] + rest)
-    return allocator_env(env)
+    return env
 
 
 def run_child(cmd: List[str], cwd: str, env: Dict[str, str], log: str,
