@@ -277,3 +277,14 @@ def test_child_env_threads_path_and_allocator(monkeypatch):
     monkeypatch.setattr(allocator, 'search_dirs', lambda: [])
     monkeypatch.setenv('MMSKELCL_ALLOCATOR', 'auto')
     assert 'LD_PRELOAD' not in runs.child_env('/repo', 1)
+
+
+def test_default_baselines_of_single_and_combined_methods():
+    from mmskelcl.utils.experiment.table import default_baseline
+    names = ['ctrgcn_j', 'cacl_ctrgcn_j', 'cacl_frhead_csre_ctrgcn_j',
+             'frhead_csre_ctrgcn_j', 'csre_hcn_j', 'hcn_j']
+    got = {n: default_baseline(n, names) for n in names}
+    assert got == {'ctrgcn_j': None, 'cacl_ctrgcn_j': 'ctrgcn_j',
+                   'cacl_frhead_csre_ctrgcn_j': 'ctrgcn_j',
+                   'frhead_csre_ctrgcn_j': 'ctrgcn_j', 'csre_hcn_j': 'hcn_j',
+                   'hcn_j': None}

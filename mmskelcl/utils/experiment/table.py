@@ -15,7 +15,10 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
-METHODS = ('cacl_', 'skeletongcl_', 'frhead_', 'csre_')
+# method prefixes, longest first: the combined heads (docs/combined.md)
+# pair with the plain encoder config, as the single methods do
+METHODS = ('cacl_frhead_csre_', 'cacl_frhead_', 'cacl_csre_', 'frhead_csre_',
+           'cacl_', 'skeletongcl_', 'frhead_', 'csre_')
 
 
 def load_results(results_dir: str) -> Dict[str, Dict[int, dict]]:
