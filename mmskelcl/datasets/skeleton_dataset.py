@@ -1,6 +1,6 @@
 """A validating drop-in for MMAction2's ``PoseDataset``."""
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -16,6 +16,20 @@ FORMAT_TRANSFORMS = ('FormatGCNInput', 'mmaction.FormatGCNInput')
 PERSON_PADS = ('zero', 'loop')
 
 
+def _fill_unset(pipeline: List[Union[Dict, Callable]], types, key: str,
+                value) -> Tuple[List, int]:
+    """Copy of ``pipeline`` with ``key=value`` set on the dict steps of
+    ``types`` that leave ``key`` unset, and how many were filled."""
+    out, filled = [], 0
+    for step in pipeline:
+        if (isinstance(step, dict) and step.get('type') in types
+                and step.get(key) is None):
+            step = dict(step, **{key: value})
+            filled += 1
+        out.append(step)
+    return out, filled
+
+
 def apply_stream(pipeline: List[Union[Dict, Callable]],
                  stream: Union[str, Sequence[str]]) -> List:
     """Copy of ``pipeline`` whose unset ``GenStreamFeat.feats`` is
@@ -25,13 +39,7 @@ def apply_stream(pipeline: List[Union[Dict, Callable]],
         ValueError: If no ``GenStreamFeat`` without ``feats`` is present.
     """
     feats = (stream, ) if isinstance(stream, str) else tuple(stream)
-    out, filled = [], 0
-    for step in pipeline:
-        if (isinstance(step, dict) and step.get('type') in STREAM_TRANSFORMS
-                and step.get('feats') is None):
-            step = dict(step, feats=feats)
-            filled += 1
-        out.append(step)
+    out, filled = _fill_unset(pipeline, STREAM_TRANSFORMS, 'feats', feats)
     if not filled:
         raise ValueError(
             f'stream={stream!r} was given but the pipeline has no '
@@ -57,13 +65,8 @@ def apply_person_pad(pipeline: List[Union[Dict, Callable]],
     if person_pad not in PERSON_PADS:
         raise ValueError(f'person_pad={person_pad!r}: expected one of '
                          f'{PERSON_PADS}')
-    out, filled = [], 0
-    for step in pipeline:
-        if (isinstance(step, dict) and step.get('type') in FORMAT_TRANSFORMS
-                and step.get('mode') is None):
-            step = dict(step, mode=person_pad)
-            filled += 1
-        out.append(step)
+    out, filled = _fill_unset(pipeline, FORMAT_TRANSFORMS, 'mode',
+                              person_pad)
     if not filled:
         raise ValueError(
             f'person_pad={person_pad!r} was given but the pipeline has no '
