@@ -8,9 +8,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from mmaction.registry import MODELS
 
 from mmskelcl.models.utils.skeleton_mix import convert_stream
+
+from selfsup_helpers import build_tiny_skeattnclr, random_views
 
 BACKBONE = dict(type='STGCN', graph_cfg=dict(layout='nturgb+d',
                                              mode='spatial'),
@@ -19,24 +20,10 @@ BACKBONE = dict(type='STGCN', graph_cfg=dict(layout='nturgb+d',
 
 
 def build(**kw):
-    cfg = dict(
-        type='SkeAttnCLR', backbone=BACKBONE,
-        neck=dict(type='AttnMaskNeck', in_channels=32, num_heads=4,
-                  projector=dict(type='MLP1D', in_channels=32,
-                                 hid_channels=32, out_channels=16)),
-        predictor=dict(type='MLP1D', in_channels=16, hid_channels=32,
-                       out_channels=16),
-        mix=dict(type='SkeletonPartMix', temporal_units=(2, 3)),
-        queue_len=40, feat_dim=16)
-    cfg.update(kw)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return build_tiny_skeattnclr(BACKBONE, 32, **kw)
 
 
-def views(n=4, T=16, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 2, 2, T, 25, 3, generator=g)
+views = random_views
 
 
 def _key_embedding(model, x_k):

@@ -17,6 +17,8 @@ from mmengine.dataset import Compose
 
 from mmskelcl.models.utils.skeleton_mix import convert_stream
 
+from selfsup_helpers import build_tiny_skeattnclr, random_views
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 BACKBONE = dict(type='STGCNTaps',
@@ -54,24 +56,10 @@ def released_adjacency():
 
 
 def build(**kw):
-    cfg = dict(
-        type='SkeAttnCLR', backbone=BACKBONE,
-        neck=dict(type='AttnMaskNeck', in_channels=32, num_heads=4,
-                  projector=dict(type='MLP1D', in_channels=32,
-                                 hid_channels=64, out_channels=16)),
-        predictor=dict(type='MLP1D', in_channels=16, hid_channels=64,
-                       out_channels=16),
-        mix=dict(type='SkeletonPartMix', temporal_units=(2, 3)),
-        queue_len=40, feat_dim=16)
-    cfg.update(kw)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return build_tiny_skeattnclr(BACKBONE, 64, **kw)
 
 
-def views(n=4, T=16, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 2, 2, T, 25, 3, generator=g)
+views = random_views
 
 
 # ---------------------------------------------------------------- item 6
