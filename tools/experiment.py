@@ -76,28 +76,38 @@ def schedule_of(args: argparse.Namespace, prefix: str = ''):
                     list(args.probe_cfg_options or []))
 
 
+def add_grid_args(p: argparse.ArgumentParser) -> None:
+    """The grid's arguments, shared by ``run`` and ``status``."""
+    p.add_argument('entries', nargs='+', help='configs, PRETRAIN>LINEAR or '
+                   'random>LINEAR')
+    p.add_argument('--seeds', type=int, nargs='+', default=[1])
+    p.add_argument('--ann-file', help='annotation pickle of every loader')
+    add_schedule_args(p)
+    add_schedule_args(p, 'probe')
+    p.add_argument('--log-interval', type=int, default=10,
+                   help='logger interval = log window (iterations)')
+    p.add_argument('--cfg-options', nargs='+', default=[],
+                   help='more key=value overrides of every training stage '
+                   '(also given to the test of supervised entries)')
+    p.add_argument('--probe-cfg-options', nargs='+', default=[],
+                   help='more key=value overrides of the linear probes '
+                   '(training and test)')
+    p.add_argument('--jobs', type=int, default=DEFAULT_JOBS,
+                   help='runs at the same time')
+    p.add_argument('--work-dir', default=osp.join('work_dirs',
+                                                  'experiments'))
+    p.add_argument('--results-dir', default=osp.join('work_dirs',
+                                                     'experiments',
+                                                     'results'))
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=DefaultsHelpFormatter)
     sub = p.add_subparsers(dest='command', required=True)
     r = sub.add_parser('run', help='run a grid of configs x seeds',
                        formatter_class=DefaultsHelpFormatter)
-    r.add_argument('entries', nargs='+', help='configs, PRETRAIN>LINEAR or '
-                   'random>LINEAR')
-    r.add_argument('--seeds', type=int, nargs='+', default=[1])
-    r.add_argument('--ann-file', help='annotation pickle of every loader')
-    add_schedule_args(r)
-    add_schedule_args(r, 'probe')
-    r.add_argument('--log-interval', type=int, default=10,
-                   help='logger interval = log window (iterations)')
-    r.add_argument('--cfg-options', nargs='+', default=[],
-                   help='more key=value overrides of every training stage '
-                   '(also given to the test of supervised entries)')
-    r.add_argument('--probe-cfg-options', nargs='+', default=[],
-                   help='more key=value overrides of the linear probes '
-                   '(training and test)')
-    r.add_argument('--jobs', type=int, default=DEFAULT_JOBS,
-                   help='runs at the same time')
+    add_grid_args(r)
     r.add_argument('--threads-per-job', type=int, default=DEFAULT_THREADS,
                    help='OMP/MKL threads of each run')
     r.add_argument('--force', action='store_true',
@@ -107,14 +117,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     r.add_argument('--validate', action='store_true',
                    help='keep the configs\' per-epoch validation (off: '
                    'the test split is read once, at the end)')
-    r.add_argument('--work-dir', default=osp.join('work_dirs',
-                                                  'experiments'))
-    r.add_argument('--results-dir', default=osp.join('work_dirs',
-                                                     'experiments',
-                                                     'results'))
     r.add_argument('--entry-major', action='store_true',
                    help='all seeds of an entry before the next entry '
                    '(default: seed-major, each seed a full paired set)')
+    s = sub.add_parser('status', help='where a grid stands (finished, '
+                       'training, waiting runs) and the time it still '
+                       'needs; same arguments as run, nothing is started',
+                       formatter_class=DefaultsHelpFormatter)
+    add_grid_args(s)
     t = sub.add_parser('table', help='markdown table and plot of a results '
                        'folder', formatter_class=DefaultsHelpFormatter)
     t.add_argument('results_dir')
@@ -135,21 +145,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from mmskelcl.utils.experiment.grid import run_grid
+def grid_of(args: argparse.Namespace):
+    """``(RunSpec, entries)`` of the ``run`` / ``status`` arguments; exits
+    with the reason on a bad entry or annotation path."""
     from mmskelcl.utils.experiment.runs import RunSpec, parse_entry
-    from mmskelcl.utils import allocator
-    cores = allocator.available_cores()
-    load = args.jobs * args.threads_per_job
-    malloc = allocator.resolve(allocator.requested())[0]
-    print(f'experiment: {args.jobs} job(s) x {args.threads_per_job} '
-          f'thread(s) = {load} on {cores} core(s), nice {args.nice}, '
-          f'{malloc} malloc', flush=True)
-    if load > cores and not args.force:
-        sys.exit(f'error: --jobs {args.jobs} x --threads-per-job '
-                 f'{args.threads_per_job} = {load} threads exceeds the '
-                 f'{cores} CPU cores (they would thrash); lower them or '
-                 'give --force')
     try:
         entries = [parse_entry(e) for e in args.entries]
     except ValueError as err:
@@ -162,8 +161,35 @@ def cmd_run(args: argparse.Namespace) -> int:
                    probe_schedule=schedule_of(args, 'probe'),
                    ann_file=(osp.abspath(args.ann_file) if args.ann_file
                              else None),
-                   threads=args.threads_per_job, nice=args.nice,
-                   validate=args.validate)
+                   threads=getattr(args, 'threads_per_job', 1),
+                   nice=getattr(args, 'nice', 0),
+                   validate=getattr(args, 'validate', False))
+    return spec, entries
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from mmskelcl.utils.experiment.status import format_status, run_status
+    spec, entries = grid_of(args)
+    runs = [run_status(spec, e, s) for s in args.seeds for e in entries]
+    print(format_status(runs, args.jobs))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mmskelcl.utils.experiment.grid import run_grid
+    from mmskelcl.utils import allocator
+    cores = allocator.available_cores()
+    load = args.jobs * args.threads_per_job
+    malloc = allocator.resolve(allocator.requested())[0]
+    print(f'experiment: {args.jobs} job(s) x {args.threads_per_job} '
+          f'thread(s) = {load} on {cores} core(s), nice {args.nice}, '
+          f'{malloc} malloc', flush=True)
+    if load > cores and not args.force:
+        sys.exit(f'error: --jobs {args.jobs} x --threads-per-job '
+                 f'{args.threads_per_job} = {load} threads exceeds the '
+                 f'{cores} CPU cores (they would thrash); lower them or '
+                 'give --force')
+    spec, entries = grid_of(args)
     results = run_grid(spec, entries, args.seeds, jobs=args.jobs,
                        seed_major=not args.entry_major)
     failed = [r for r in results if r['status'] == 'failed']
@@ -184,7 +210,8 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    return cmd_run(args) if args.command == 'run' else cmd_table(args)
+    return dict(run=cmd_run, status=cmd_status,
+                table=cmd_table)[args.command](args)
 
 
 if __name__ == '__main__':

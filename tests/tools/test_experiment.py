@@ -288,3 +288,85 @@ def test_default_baselines_of_single_and_combined_methods():
                    'cacl_frhead_csre_ctrgcn_j': 'ctrgcn_j',
                    'frhead_csre_ctrgcn_j': 'ctrgcn_j', 'csre_hcn_j': 'hcn_j',
                    'hcn_j': None}
+
+
+def _scalars(folder, stamp, steps, times, epoch_of):
+    path = folder / stamp / 'vis_data'
+    path.mkdir(parents=True)
+    with open(path / 'scalars.json', 'w') as f:
+        for step, t in zip(steps, times):
+            f.write(json.dumps(dict(loss=1.0, time=t, step=step,
+                                    epoch=epoch_of(step))) + '\n')
+
+
+def test_status_states_and_time_left_by_hand(tmp_path, capsys):
+    """`status` reads a grid's folders: a finished run (its JSON), a run
+    stopped after its first checkpoint (iterations after it count as left),
+    two waiting runs timed from their config's runs."""
+    from mmskelcl.utils.demo_data.dataset import generate_demo_dataset
+    from mmskelcl.utils.experiment.grid import identity, plan
+    from mmskelcl.utils.experiment.runs import (RunSpec, parse_entry,
+                                                result_path)
+    from mmskelcl.utils.experiment.schedule import Schedule
+    from mmskelcl.utils.experiment.status import format_status, run_status
+    ann = str(tmp_path / 'demo.pkl')
+    generate_demo_dataset(ann, clips_per_class=4, num_subjects=4,
+                          val_subjects=1)  # 24 train clips
+    base = osp.join(ROOT, 'configs', 'demo', 'ctrgcn_j.py')
+    cacl = osp.join(ROOT, 'configs', 'demo', 'cacl_ctrgcn_j.py')
+    spec = RunSpec(repo=ROOT, work_dir=str(tmp_path / 'grid'),
+                   results_dir=str(tmp_path / 'res'), ann_file=ann,
+                   schedule=Schedule(passes=2, repeat=1, batch_size=8))
+    eb, ec = parse_entry(base), parse_entry(cacl)
+    # 24 clips / batch 8 = 3 iterations per epoch, 2 epochs
+    assert plan(spec, eb)[0]['resolved']['total_iters'] == 6
+    grid = tmp_path / 'grid'
+    # ctrgcn_j seed 1 finished, logged at 2.0 s/it
+    _scalars(grid / 'ctrgcn_j' / 'seed1' / 'train', '20260101_000000',
+             [2, 4, 6], [2.0, 2.0, 2.0], lambda s: 1 + (s - 1) // 3)
+    os.makedirs(spec.results_dir)
+    with open(result_path(spec, eb, 1), 'w') as f:
+        json.dump(dict(identity=identity(eb, 1, plan(spec, eb), ROOT),
+                       top1=62.5, wall_s=600.0), f)
+    # cacl seed 1: killed at iteration 4, checkpoint of epoch 1 (3 it),
+    # then resumed: the second session's lines replace the first's from
+    # its first step on (the 9.0 s of step 4 is gone)
+    train = grid / 'cacl_ctrgcn_j' / 'seed1' / 'train'
+    _scalars(train, '20260101_000000', [2, 4], [1.5, 9.0],
+             lambda s: 1 + (s - 1) // 3)
+    _scalars(train, '20260101_010000', [4], [1.5],
+             lambda s: 1 + (s - 1) // 3)
+    (train / 'epoch_1.pth').write_bytes(b'')
+    (train / 'last_checkpoint').write_text(str(train / 'epoch_1.pth'))
+    runs = [run_status(spec, e, s) for s in (1, 2) for e in (eb, ec)]
+    assert [r['state'] for r in runs] == ['finished', 'training',
+                                          'waiting', 'waiting']
+    st = runs[1]['stages'][0]
+    assert (st['done'], st['saved'], st['total']) == (4, 3, 6)
+    assert st['sec_per_iter'] == 1.5
+    text = format_status(runs, jobs=2)
+    lines = text.splitlines()
+    assert lines[0] == 'ctrgcn_j seed 1: finished, top-1 62.50 (10 min)'
+    # left: cacl 1 (6-3) x 1.5 = 4.5 s; ctrgcn 2: 6 x 2.0 = 12 s;
+    # cacl 2: 6 x 1.5 = 9 s; total 25.5 s
+    assert lines[1].startswith('cacl_ctrgcn_j seed 1: training, train 4/6 '
+                               'it (checkpoint at 3)')
+    assert lines[2] == 'ctrgcn_j seed 2: waiting, train 0/6 it, about 0 ' \
+        'min left'
+    from mmskelcl.utils.experiment.status import remaining_seconds
+    assert remaining_seconds(runs) == pytest.approx({
+        'cacl_ctrgcn_j 1': 4.5, 'ctrgcn_j 2': 12.0, 'cacl_ctrgcn_j 2': 9.0})
+    assert lines[-1].startswith('1 finished, 1 training, 2 waiting')
+    # a JSON of another schedule is reported, not taken as finished
+    with open(result_path(spec, ec, 2), 'w') as f:
+        json.dump(dict(identity={'other': 1}, top1=1.0, wall_s=1.0), f)
+    assert run_status(spec, ec, 2)['state'] == 'conflict'
+    # the command line reads the same folders
+    tool = load_tool('experiment.py')
+    assert tool.main(['status', base, cacl, '--seeds', '1', '2',
+                      '--ann-file', ann, '--passes', '2', '--repeat', '1',
+                      '--batch-size', '8', '--work-dir', str(grid),
+                      '--results-dir', spec.results_dir]) == 0
+    out = capsys.readouterr().out
+    assert 'cacl_ctrgcn_j seed 2: conflict' in out
+    assert 'train 4/6 it (checkpoint at 3)' in out
