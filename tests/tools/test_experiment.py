@@ -28,6 +28,13 @@ def _record(entry, seed, top1, anchors=None):
                 mean_class=top1, wall_s=60.0 * seed, anchors=anchors or {})
 
 
+def _png_width(path):
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    assert head[:8] == b'\x89PNG\r\n\x1a\n'
+    return int.from_bytes(head[16:20], 'big')
+
+
 def test_table_by_hand(tmp_path):
     recs = [_record('ctrgcn_j', 1, 80.0), _record('ctrgcn_j', 2, 84.0),
             _record('ctrgcn_j', 3, 82.0),
@@ -67,6 +74,17 @@ def test_table_by_hand(tmp_path):
     out = tmp_path / 'table.md'
     assert write_table(str(tmp_path), out=str(out)) == out.read_text()
     assert (tmp_path / 'table.png').stat().st_size > 1000
+    # the paired differences get their own panel: the same two entries
+    # without a seed in common (no difference to draw) give the one-panel
+    # figure, narrower
+    alone = tmp_path / 'alone'
+    alone.mkdir()
+    for r in recs[:3] + [_record('csre_ctrgcn_j', 4, 83.0)]:
+        with open(alone / f'{r["entry"]}_seed{r["seed"]}.json', 'w') as f:
+            json.dump(r, f)
+    write_table(str(alone), out=str(alone / 'table.md'))
+    assert _png_width(alone / 'table.png') < _png_width(
+        tmp_path / 'table.png')
     doc = tmp_path / 'doc.md'
     key = str(tmp_path)
     doc.write_text(f'head\n<!-- experiment-table {key} -->\nold\n'

@@ -155,25 +155,56 @@ def to_markdown(summary: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def _points(ax, labels: List[str], series: List[Dict[int, float]],
+            colour: Dict[int, str]) -> None:
+    """Per-seed dots (one colour per seed, so a seed's runs can be followed
+    across entries) and mean +- sd (black diamond) per label."""
+    for i, vals in enumerate(series):
+        for k, (seed, v) in enumerate(sorted(vals.items())):
+            ax.scatter([i - 0.12 + 0.08 * (k % 4)], [v], s=16, zorder=3,
+                       color=colour[seed])
+        mean, sd = mean_sd(list(vals.values()))
+        ax.errorbar([i + 0.25], [mean], yerr=[sd or 0], fmt='D',
+                    color='black', capsize=4, markersize=5)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=30, ha='right', fontsize=8)
+    ax.grid(axis='y', alpha=0.3)
+
+
 def plot(summary: dict, path: str) -> None:
-    """Per-seed points, mean (bar) and +- sd (error bar) per entry."""
+    """Left: per-seed values of each entry, mean +- sd. Right (when any
+    pair has a seed in common): each method's paired difference to its
+    baseline per seed, mean +- sd, and the zero line."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     rows = [r for r in summary['rows'] if r['values']]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * max(len(rows), 1), 3.6))
-    for i, r in enumerate(rows):
-        vals = list(r['values'].values())
-        ax.scatter([i] * len(vals), vals, s=14, color='tab:blue', zorder=3)
-        ax.errorbar([i + 0.18], [r['mean']], yerr=[r['sd'] or 0],
-                    fmt='D', color='black', capsize=4, markersize=5)
-    ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([r['entry'] for r in rows], rotation=30, ha='right',
-                       fontsize=8)
+    pairs = [p for p in summary['pairs'] if p['diffs']]
+    seeds = sorted({s for r in rows for s in r['values']})
+    cycle = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    colour = {s: cycle[i % len(cycle)] for i, s in enumerate(seeds)}
+    widths = [max(len(rows), 1)] + ([max(len(pairs), 1)] if pairs else [])
+    fig, axes = plt.subplots(
+        1, len(widths), squeeze=False, gridspec_kw=dict(width_ratios=widths),
+        figsize=(1.6 + 0.9 * sum(widths), 3.8))
+    ax = axes[0][0]
+    _points(ax, [r['entry'] for r in rows], [r['values'] for r in rows],
+            colour)
     ax.set_ylabel(f'{summary["metric"]} (%)')
-    ax.grid(axis='y', alpha=0.3)
-    ax.set_title('per seed (dots), mean +- sd (diamond)', fontsize=9)
-    fig.tight_layout()
+    ax.set_title('per seed, mean +- sd', fontsize=9)
+    if pairs:
+        ax = axes[0][1]
+        _points(ax, [p['entry'] for p in pairs], [p['diffs'] for p in pairs],
+                colour)
+        ax.axhline(0, color='grey', linewidth=1)
+        ax.set_ylabel('minus its baseline (points)')
+        ax.set_title('paired difference (same seed)', fontsize=9)
+    handles = [plt.Line2D([], [], marker='o', linestyle='', color=c,
+                          label=f'seed {s}') for s, c in colour.items()]
+    if handles:
+        fig.legend(handles=handles, loc='upper right', fontsize=7,
+                   ncol=len(handles), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
