@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -q
 
-.PHONY: install tcmalloc install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr docs bench-gpu
+.PHONY: install tcmalloc install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr docs bench-gpu results-nwucla
 
 $(VENV)/.stamp-install: setup.py
 	-@$(MAKE) --no-print-directory tcmalloc
@@ -62,6 +62,13 @@ demo-skeattnclr: install
 # -> work_dirs/bench_gpu/suite.md and .json (no item starts after 7 min)
 bench-gpu: install
 	$(PY) tools/benchmark.py --suite gpu
+
+# The NW-UCLA grid of docs/results.md: every method and encoder on the real
+# skeletons (SQE=path/to/all_sqe), reduced schedule, paired seeds; hours on
+# a CPU, resumable (run it again to continue). MODE=status: where it stands.
+MODE ?= run
+results-nwucla: install
+	PY=$(abspath $(PY)) bash tools/misc/results_nwucla.sh $(MODE)
 
 test: install-tests
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)

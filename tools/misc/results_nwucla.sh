@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The NW-UCLA grid behind docs/results.md, as one command (make
+# results-nwucla): every method and encoder on the real skeletons under the
+# reduced schedule, paired by seed, then the table and plot.
+#
+#   tools/misc/results_nwucla.sh [run|status|table]
+#
+# run (default): convert the skeletons once, then run part 1 (CTR-GCN and
+# its four methods, seeds 1-3) and part 2 (the other encoders with and
+# without CSRE, CACL+FR-Head+CSRE, HCN, SkeAttnCLR pretrain>probe against
+# random>probe; seeds 1-2), then write the table. Finished runs (their JSON
+# in RESULTS) are skipped and an interrupted run resumes from its last
+# checkpoint, so the same command continues a grid, also on another
+# machine that has the JSONs. status: where the grid stands and the time it
+# still needs (starts nothing). table: only the table and plot.
+#
+# Environment: SQE (NW-UCLA all_sqe folder, default ../shared/data/nwucla/
+# all_sqe), ANN (its pickle, default data/nwucla/nwucla.pkl), WORK (runs,
+# default work_dirs/nwucla_grid), RESULTS (JSONs, default
+# docs/results/nwucla), DOC (page whose table block is filled, default
+# docs/results.md), JOBS / THREADS (default 2 x 1), PY (python).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MODE=${1:-run}
+PY=${PY:-python}
+SQE=${SQE:-../shared/data/nwucla/all_sqe}
+ANN=${ANN:-data/nwucla/nwucla.pkl}
+WORK=${WORK:-work_dirs/nwucla_grid}
+RESULTS=${RESULTS:-docs/results/nwucla}
+DOC=${DOC:-docs/results.md}
+JOBS=${JOBS:-2}
+THREADS=${THREADS:-1}
+C=configs/nwucla
+
+case $MODE in
+  run) EXTRA=(--jobs "$JOBS" --threads-per-job "$THREADS") ;;
+  status) EXTRA=(--jobs "$JOBS") ;;
+  table) ;;
+  *) echo "usage: $0 [run|status|table]" >&2; exit 2 ;;
+esac
+
+if [ "$MODE" != table ]; then
+  if [ ! -f "$ANN" ]; then
+    if [ "$MODE" = status ]; then
+      echo "error: $ANN not found (make results-nwucla converts it)" >&2
+      exit 1
+    fi
+    [ -d "$SQE" ] || { echo "error: NW-UCLA skeletons not found: $SQE" \
+      "(set SQE=path/to/all_sqe)" >&2; exit 1; }
+    "$PY" tools/data/nwucla_to_pkl.py "$SQE" "$ANN"
+  fi
+  STEPS=(--passes 30 --repeat 5 --batch-size 16 --warmup-passes 3
+         --lr-steps 24)
+  COMMON=(--ann-file "$ANN" --work-dir "$WORK" --results-dir "$RESULTS"
+          "${EXTRA[@]}")
+  RC=0  # a failed run is reported; the other runs go on
+  grid() { "$PY" tools/experiment.py "$MODE" "$@" "${COMMON[@]}" || RC=1; }
+  # part 1: CTR-GCN and its methods, three seeds
+  grid $C/{ctrgcn,cacl_ctrgcn,skeletongcl_ctrgcn,frhead_ctrgcn,csre_ctrgcn}_j.py \
+    --seeds 1 2 3 "${STEPS[@]}"
+  # part 2: two seeds
+  grid $C/{agcn,csre_agcn,blockgcn,csre_blockgcn,infogcn,csre_infogcn}_j.py \
+    $C/{hyperformer,csre_hyperformer}_j.py --seeds 1 2 "${STEPS[@]}"
+  grid $C/cacl_frhead_csre_ctrgcn_j.py --seeds 1 2 "${STEPS[@]}"
+  # HCN decays its lr per epoch (ExponentialLR): no warm-up or steps
+  grid $C/hcn_j.py $C/csre_hcn_j.py --seeds 1 2 --passes 30 --repeat 5 \
+    --batch-size 16
+  # SkeAttnCLR, the shortened recipe of docs/skeattnclr.md (half width)
+  grid "$C/skeattnclr_stgcn_j_pretrain.py>$C/skeattnclr_stgcn_j_linear.py" \
+    "random>$C/skeattnclr_stgcn_j_linear.py" --seeds 1 2 --passes 10 \
+    --cfg-options model.backbone.base_channels=32 model.neck.in_channels=128 \
+    model.neck.projector.in_channels=128 --probe-passes 15 \
+    --probe-lr-steps 10 --probe-cfg-options model.backbone.base_channels=32 \
+    model.cls_head.in_channels=128
+  [ "$MODE" = status ] && exit $RC
+fi
+
+P1=(ctrgcn_j cacl_ctrgcn_j skeletongcl_ctrgcn_j frhead_ctrgcn_j csre_ctrgcn_j)
+P2=(agcn_j csre_agcn_j blockgcn_j csre_blockgcn_j infogcn_j csre_infogcn_j
+    hyperformer_j csre_hyperformer_j cacl_frhead_csre_ctrgcn_j hcn_j
+    csre_hcn_j "skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear"
+    "random>skeattnclr_stgcn_j_linear")
+"$PY" tools/experiment.py table "$RESULTS" \
+  --expect "${P1[@]/%/:1,2,3}" "${P2[@]/%/:1,2}" \
+  --out "$RESULTS/table.md" --into "$DOC"
+exit ${RC:-0}
