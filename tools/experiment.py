@@ -39,8 +39,8 @@ if REPO not in sys.path:  # runnable from a checkout without installing
 
 from mmskelcl.utils.cli import DefaultsHelpFormatter  # noqa: E402
 
-# measured on the 2-core machine (docs/results.md, "Runner"): two
-# single-thread jobs beat two two-thread jobs, which oversubscribe the cores
+# measured on the idle 2-core machine (docs/user_guides/experiments.md, "Jobs
+# and threads"): 2 x 1 thread runs 1.23x the steps/s of 1 x 2, 4.8x of 2 x 2
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 DEFAULT_THREADS = 1
 
