@@ -2,41 +2,23 @@
 different batches (3 and 2 samples) end with identical prototypes, equal to
 one process updating from the concatenated batch (the EMA of the global TP
 mean), even when the ranks started from different random prototypes."""
-import time
-
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from mmskelcl.models.losses import CFRLoss
 
+from dist_helpers import needs_gloo, run_ranks
 from frhead_helpers import HIDDEN, IN_DIM, K, dist_worker, full_batch
 
 WORLD = 2
 
-pytestmark = pytest.mark.skipif(
-    not dist.is_available() or not dist.is_gloo_available(),
-    reason='needs torch.distributed with gloo')
+pytestmark = needs_gloo
 
 
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('frhead_dist')
-    ctx = mp.start_processes(dist_worker,
-                             args=(WORLD, str(tmp / 'pg_init'), str(tmp)),
-                             nprocs=WORLD, join=False, start_method='spawn')
-    deadline = time.time() + 120
-    try:
-        while not ctx.join(timeout=1):
-            if time.time() > deadline:
-                pytest.fail('distributed workers timed out')
-    finally:
-        for p in ctx.processes:
-            if p.is_alive():
-                p.terminate()
-    return [torch.load(tmp / f'rank{r}.pth', weights_only=True)
-            for r in range(WORLD)]
+    return run_ranks(dist_worker, tmp, WORLD)
 
 
 def test_ranks_agree_after_every_update(results):

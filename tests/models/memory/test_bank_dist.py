@@ -1,40 +1,22 @@
 """MemoryBank under torch.distributed: two CPU processes (gloo) update with
 different batches (3 and 2 rows) and must end with identical banks holding
 both ranks' rows; ``update`` returns each rank's own slots."""
-import time
-
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-from bank_helpers import (RANK_INDICES, RANK_ROWS, dist_worker, rank_batch)
+from bank_helpers import RANK_INDICES, RANK_ROWS, dist_worker, rank_batch
+from dist_helpers import needs_gloo, run_ranks
 
 WORLD = 2
 
-pytestmark = pytest.mark.skipif(
-    not dist.is_available() or not dist.is_gloo_available(),
-    reason='needs torch.distributed with gloo')
+pytestmark = needs_gloo
 
 
 @pytest.fixture(scope='module')
 def results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cacl_dist')
-    ctx = mp.start_processes(dist_worker,
-                             args=(WORLD, str(tmp / 'pg_init'), str(tmp)),
-                             nprocs=WORLD, join=False, start_method='spawn')
-    deadline = time.time() + 120
-    try:
-        while not ctx.join(timeout=1):
-            if time.time() > deadline:
-                pytest.fail('distributed workers timed out')
-    finally:
-        for p in ctx.processes:
-            if p.is_alive():
-                p.terminate()
-    return [torch.load(tmp / f'rank{r}.pth', weights_only=True)
-            for r in range(WORLD)]
+    return run_ranks(dist_worker, tmp, WORLD)
 
 
 def _same_state(a, b):
