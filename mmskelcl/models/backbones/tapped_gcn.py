@@ -122,8 +122,27 @@ def named_layout(graph_cfg: dict) -> dict:
     return graph_cfg
 
 
+class _MMAction2Taps(BlockTapMixin):
+    """Constructor shared by the taps wrappers of MMAction2's encoders:
+    the project's layout names in ``graph_cfg``, then the encoder's own
+    arguments, then the taps of :class:`BlockTapMixin`."""
+
+    def __init__(self,
+                 *args,
+                 out_taps: Sequence[str] = (),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 **kwargs) -> None:
+        if 'graph_cfg' in kwargs:
+            kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
+        elif args:  # graph_cfg given positionally
+            args = (named_layout(args[0]), ) + tuple(args[1:])
+        super().__init__(*args, **kwargs)
+        self._init_block_taps(out_taps, frozen_stages, norm_eval)
+
+
 @MODELS.register_module()
-class STGCNTaps(BlockTapMixin, STGCN):
+class STGCNTaps(_MMAction2Taps, STGCN):
     """MMAction2's :class:`STGCN` (ST-GCN, and ST-GCN++ with
     ``gcn_adaptive='init', gcn_with_res=True, tcn_type='mstcn'``) with the
     taps of :class:`BlockTapMixin`. ``graph_cfg.layout`` also takes the
@@ -136,22 +155,9 @@ class STGCNTaps(BlockTapMixin, STGCN):
         **kwargs: :class:`STGCN` arguments.
     """
 
-    def __init__(self,
-                 *args,
-                 out_taps: Sequence[str] = (),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 **kwargs) -> None:
-        if 'graph_cfg' in kwargs:
-            kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
-        elif args:  # graph_cfg given positionally
-            args = (named_layout(args[0]), ) + tuple(args[1:])
-        super().__init__(*args, **kwargs)
-        self._init_block_taps(out_taps, frozen_stages, norm_eval)
-
 
 @MODELS.register_module()
-class AAGCNTaps(BlockTapMixin, AAGCN):
+class AAGCNTaps(_MMAction2Taps, AAGCN):
     """MMAction2's :class:`AAGCN` (2s-AGCN with attention) with the taps of
     :class:`BlockTapMixin`. ``graph_cfg.layout`` also takes the project's
     layout names (``'nwucla'``).
@@ -162,16 +168,3 @@ class AAGCNTaps(BlockTapMixin, AAGCN):
         norm_eval (bool): Keep every BatchNorm in eval mode in training.
         **kwargs: :class:`AAGCN` arguments.
     """
-
-    def __init__(self,
-                 *args,
-                 out_taps: Sequence[str] = (),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 **kwargs) -> None:
-        if 'graph_cfg' in kwargs:
-            kwargs['graph_cfg'] = named_layout(kwargs['graph_cfg'])
-        elif args:  # graph_cfg given positionally
-            args = (named_layout(args[0]), ) + tuple(args[1:])
-        super().__init__(*args, **kwargs)
-        self._init_block_taps(out_taps, frozen_stages, norm_eval)
