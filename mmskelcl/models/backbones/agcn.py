@@ -9,7 +9,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
-from ..layers import TemporalConvBN, data_bn_nmtvc, temporal_residual
+from ..layers import (TemporalConvBN, channel_residual, data_bn_nmtvc,
+                      temporal_residual)
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 
 
@@ -54,12 +55,7 @@ class AdaptiveGraphConv(BaseModule):
         self.conv_d = nn.ModuleList(
             nn.Conv2d(in_channels, out_channels, 1)
             for _ in range(num_subsets))
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_residual(in_channels, out_channels)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
 

@@ -18,7 +18,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import build_graph
-from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
+from ..layers import (MultiScaleTCN, channel_residual, data_bn_nmtvc,
+                      temporal_residual)
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 
 
@@ -145,12 +146,7 @@ class BlockGC(BaseModule):
         self.rpe = nn.Parameter(
             torch.zeros(num_sets, heads, int(hops.max()) + 1))
         self.register_buffer('hops', hops.long(), persistent=False)
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_residual(in_channels, out_channels)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
 

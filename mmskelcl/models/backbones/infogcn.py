@@ -18,7 +18,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ...structures.layouts import NUM_JOINTS, bone_tree, build_graph
-from ..layers import MultiScaleTCN, data_bn_nmtvc, temporal_residual
+from ..layers import (MultiScaleTCN, channel_residual, data_bn_nmtvc,
+                      temporal_residual)
 from ..utils.block_stack import BlockStackMixin, stage_io, stage_plan
 
 #: The release's k-mode trees: layout -> (root joint, direction).
@@ -56,12 +57,7 @@ class SAGC(BaseModule):
             nn.Conv2d(in_channels, out_channels, 1) for _ in range(num_heads))
         self.ln = nn.LayerNorm(in_channels)
         self.to_qk = nn.Linear(in_channels, 2 * self.hidden * num_heads)
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_residual(in_channels, out_channels)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
 

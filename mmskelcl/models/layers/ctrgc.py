@@ -6,6 +6,8 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
+from .tcn import channel_residual
+
 
 class CTRGC(BaseModule):
     """Channel-wise topology refinement graph convolution (one subset).
@@ -72,12 +74,7 @@ class CTRGCNUnit(BaseModule):
         self.convs = nn.ModuleList(
             CTRGC(in_channels, out_channels, rel_reduction)
             for _ in range(A.shape[0]))
-        if in_channels != out_channels:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
-        else:
-            self.down = nn.Identity()
+        self.down = channel_residual(in_channels, out_channels)
         if adaptive:
             self.PA = nn.Parameter(A.clone())
         else:

@@ -36,6 +36,16 @@ class TemporalConvBN(BaseModule):
         return self.bn(self.conv(x))
 
 
+def channel_residual(in_channels: int, out_channels: int) -> nn.Module:
+    """The residual path of a graph-convolution unit (CTR-GCN, 2s-AGCN,
+    BlockGCN, InfoGCN): identity, or a 1x1 conv + BN (``0``, ``1`` in the
+    state dict) when the channels change."""
+    if in_channels == out_channels:
+        return nn.Identity()
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1),
+                         nn.BatchNorm2d(out_channels))
+
+
 def temporal_residual(in_channels: int, out_channels: int, stride: int,
                       enabled: bool = True) -> Optional[nn.Module]:
     """CTR-GCN's residual path: none, identity, or a strided 1x1 conv+BN
