@@ -28,6 +28,38 @@ def _record(entry, seed, top1, anchors=None):
                 mean_class=top1, wall_s=60.0 * seed, anchors=anchors or {})
 
 
+def test_pairs_leave_out_seeds_that_started_differently(tmp_path):
+    """Seeds whose method and baseline runs recorded different initial
+    weights are not paired; unknown fingerprints and self-supervised
+    probes (a pretrained backbone by design) are."""
+    def rec(entry, seed, top1, init, pretrain=None):
+        r = _record(entry, seed, top1)
+        r.update(initial_weights=init, pretrain=pretrain)
+        return r
+    recs = [rec('ctrgcn_j', 1, 80.0, 'aaaa'), rec('ctrgcn_j', 2, 84.0, 'bbbb'),
+            rec('ctrgcn_j', 3, 82.0, None),
+            rec('csre_ctrgcn_j', 1, 83.0, 'aaaa'),
+            rec('csre_ctrgcn_j', 2, 83.5, 'zzzz'),  # another start
+            rec('csre_ctrgcn_j', 3, 81.0, 'cccc'),  # baseline unknown
+            rec('random>lin', 1, 10.0, 'r1', 'random'),
+            rec('pre>lin', 1, 30.0, 'p1', 'configs/pre.py')]
+    for r in recs:
+        name = r['entry'].replace('>', '+')
+        with open(tmp_path / f'{name}_seed{r["seed"]}.json', 'w') as f:
+            json.dump(r, f)
+    s = summarize(load_results(str(tmp_path)))
+    pairs = {p['entry']: p for p in s['pairs']}
+    csre = pairs['csre_ctrgcn_j']
+    assert csre['diffs'] == {1: pytest.approx(3.0), 3: pytest.approx(-1.0)}
+    assert csre['unpaired'] == [2] and csre['n'] == 2 and csre['wins'] == 1
+    assert csre['mean'] == pytest.approx(1.0)
+    assert pairs['pre>lin']['diffs'] == {1: pytest.approx(20.0)}
+    md = to_markdown(s)
+    assert 'Left out of `csre_ctrgcn_j` - `ctrgcn_j`: seed 2 (the two runs ' \
+        'started from different initial weights).' in md
+    assert md.count('Left out of') == 1
+
+
 def _png_width(path):
     with open(path, 'rb') as f:
         head = f.read(24)
@@ -160,6 +192,13 @@ def test_grid_four_jsons_table_and_skip(demo):
         assert r['top1'] == pytest.approx(100 * m['top1'])
     cacl = recs[('cacl_ctrgcn_j', 1)]
     assert set(cacl['anchors']) == {'contrast_anchors'}, cacl['anchors']
+    # a method and its baseline of one seed started from the same backbone
+    # and classifier weights (EpochSeedHook's fingerprint), another seed not
+    init = {k: r['initial_weights'] for k, r in recs.items()}
+    assert len(init[('ctrgcn_j', 1)]) == 16
+    assert init[('cacl_ctrgcn_j', 1)] == init[('ctrgcn_j', 1)]
+    assert init[('cacl_ctrgcn_j', 2)] == init[('ctrgcn_j', 2)]
+    assert init[('ctrgcn_j', 1)] != init[('ctrgcn_j', 2)]
     assert 'loss_contrast' in cacl['losses']
     # table = hand computation from the four JSONs
     s = summarize(load_results(str(tmp / 'res')))
@@ -220,8 +259,10 @@ def test_killed_run_resumes_to_the_uninterrupted_result(demo):
     for name in ('whole', 'killed'):
         with open(tmp / f'{name}_res' / 'cacl_ctrgcn_j_seed3.json') as f:
             recs.append(json.load(f))
-    for k in ('top1', 'top5', 'mean_class', 'config_hash'):
+    for k in ('top1', 'top5', 'mean_class', 'config_hash',
+              'initial_weights'):  # the resumed run kept its first start's
         assert recs[0][k] == recs[1][k]
+    assert recs[0]['initial_weights']
     a, b = _scores(tmp, 'whole'), _scores(tmp, 'killed')
     np.testing.assert_array_equal(a['fused'], b['fused'])
     # the last epoch's logged losses, from the resumed session's log

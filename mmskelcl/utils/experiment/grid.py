@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ...engine.epoch_seed_hook import INITIAL_WEIGHTS
 from ..safe_pickle import safe_load
 from .logs import last_epoch_means
 from .runs import (Entry, RunSpec, child_env, config_hash, git_commit,
@@ -82,6 +83,17 @@ def _done(folder: str) -> Optional[dict]:
 def _mark_done(folder: str, info: dict) -> None:
     with open(osp.join(folder, 'done.json'), 'w') as f:
         json.dump(info, f)
+
+
+def _initial_weights(folder: str) -> Optional[str]:
+    """Fingerprint of the stage's initial backbone and classifier weights
+    (written by ``EpochSeedHook`` when the stage started; ``None`` for runs
+    of a version without it)."""
+    path = osp.join(folder, INITIAL_WEIGHTS)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get('fingerprint')
 
 
 def _last_checkpoint(folder: str) -> Optional[str]:
@@ -169,6 +181,7 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
     metrics = safe_load(dump)['metrics']['run']
     train_dir = osp.join(run_dir, stages[-1]['name'])
     logged = last_epoch_means(train_dir, stages[-1]['resolved']['epochs'])
+    initial = _initial_weights(train_dir)
     record = dict(
         identity=ident, entry=entry.name, seed=seed,
         config=_rel(stages[-1]['config'], spec.repo),
@@ -186,6 +199,7 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
         stages=timing, threads=spec.threads, host=socket.gethostname(),
         losses={k: v for k, v in logged.items() if k.startswith('loss')},
         anchors={k: v for k, v in logged.items() if k.endswith('_anchors')},
+        initial_weights=initial,
         finished=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
     os.makedirs(spec.results_dir, exist_ok=True)
     tmp = out + '.tmp'

@@ -63,6 +63,17 @@ def _anchor_note(rec: dict) -> str:
     return f' (zero anchors: {", ".join(zero)})' if zero else ''
 
 
+def _same_start(a: dict, b: dict) -> bool:
+    """False when two supervised runs of one seed are known to have started
+    from different backbone / classifier weights (fingerprints recorded by
+    ``EpochSeedHook`` differ, e.g. runs of code versions that initialise
+    differently); unknown (an older run without one) counts as paired."""
+    fa, fb = a.get('initial_weights'), b.get('initial_weights')
+    if a.get('pretrain') or b.get('pretrain') or not (fa and fb):
+        return True
+    return fa == fb
+
+
 def summarize(results: Dict[str, Dict[int, dict]], metric: str = 'top1',
               baselines: Sequence[str] = (),
               expect: Sequence[str] = ()) -> dict:
@@ -105,10 +116,12 @@ def summarize(results: Dict[str, Dict[int, dict]], metric: str = 'top1',
             continue
         a, b = results.get(name, {}), results.get(base, {})
         common = sorted(set(a) & set(b))
-        diffs = {s: a[s][metric] - b[s][metric] for s in common}
+        unpaired = [s for s in common if not _same_start(a[s], b[s])]
+        diffs = {s: a[s][metric] - b[s][metric] for s in common
+                 if s not in unpaired}
         pair = dict(entry=name, baseline=base, diffs=diffs,
                     wins=sum(d > 0 for d in diffs.values()),
-                    n=len(diffs))
+                    n=len(diffs), unpaired=unpaired)
         if diffs:
             pair['mean'], pair['sd'] = mean_sd(list(diffs.values()))
             if pair['sd']:  # paired t statistic, n - 1 degrees of freedom
@@ -152,6 +165,12 @@ def to_markdown(summary: dict) -> str:
             lines.append(f'| `{p["entry"]}` - `{p["baseline"]}` | {summ} | '
                          + ' | '.join(cells) + f' | {p["wins"]}/{p["n"]} | '
                          + (f'{p["t"]:+.2f} |' if 't' in p else '|'))
+        for p in pairs:
+            if p.get('unpaired'):
+                lines.append(
+                    f'\nLeft out of `{p["entry"]}` - `{p["baseline"]}`: '
+                    f'seed {", ".join(map(str, p["unpaired"]))} (the two '
+                    'runs started from different initial weights).')
     return '\n'.join(lines) + '\n'
 
 
