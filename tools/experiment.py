@@ -125,6 +125,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                        'needs; same arguments as run, nothing is started',
                        formatter_class=DefaultsHelpFormatter)
     add_grid_args(s)
+    c = sub.add_parser('curves', help='training curves (per-epoch loss '
+                       'means) of the runs of a work dir, as a PNG',
+                       formatter_class=DefaultsHelpFormatter)
+    c.add_argument('work_dir')
+    c.add_argument('--seeds', type=int, nargs='+', help='only these seeds')
+    c.add_argument('--entries', nargs='+', help='only these entries')
+    c.add_argument('--out', required=True, help='PNG file')
     t = sub.add_parser('table', help='markdown table and plot of a results '
                        'folder', formatter_class=DefaultsHelpFormatter)
     t.add_argument('results_dir')
@@ -198,6 +205,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_curves(args: argparse.Namespace) -> int:
+    from mmskelcl.utils.experiment.curves import collect, plot_curves
+    curves = collect(args.work_dir, args.seeds, args.entries)
+    if not curves:
+        sys.exit(f'error: no training log under {args.work_dir} '
+                 '(<entry>/seed<k>/train/*/vis_data/scalars.json)')
+    plot_curves(curves, args.out)
+    print(f'{len(curves)} run(s) -> {args.out}')
+    return 0
+
+
 def cmd_table(args: argparse.Namespace) -> int:
     from mmskelcl.utils.experiment.table import write_table
     text = write_table(args.results_dir, baselines=args.baseline,
@@ -210,7 +228,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    return dict(run=cmd_run, status=cmd_status,
+    return dict(run=cmd_run, status=cmd_status, curves=cmd_curves,
                 table=cmd_table)[args.command](args)
 
 

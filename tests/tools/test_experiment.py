@@ -429,3 +429,38 @@ def test_status_states_and_time_left_by_hand(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'cacl_ctrgcn_j seed 2: conflict' in out
     assert 'train 4/6 it (checkpoint at 3)' in out
+
+
+def test_curves_epoch_means_by_hand(tmp_path, capsys):
+    """`curves`: per-epoch means of the logged classification and auxiliary
+    losses of every run of a work dir (a resumed session's lines replace
+    the first's), and the PNG."""
+    from mmskelcl.utils.experiment.curves import collect
+    ep = lambda s: 1 + (s - 1) // 4  # noqa: E731 (4 iterations an epoch)
+    train = tmp_path / 'cacl_ctrgcn_j' / 'seed1' / 'train'
+    path = train / '20260101_000000' / 'vis_data'
+    path.mkdir(parents=True)
+    rows = [(2, 5.0, 2.0, .25), (4, 7.0, 3.0, .5), (6, 4.0, 1.5, .5),
+            (8, 3.0, 1.0, 1.0)]  # step, loss, loss_cls, top1_acc
+    with open(path / 'scalars.json', 'w') as f:
+        for step, loss, cls, acc in rows:
+            f.write(json.dumps(dict(loss=loss, loss_cls=cls, top1_acc=acc,
+                                    step=step, epoch=ep(step))) + '\n')
+    _scalars(tmp_path / 'ctrgcn_j' / 'seed1' / 'train', '20260101_000000',
+             [4, 8], [1.0, 1.0], ep)  # no loss_cls logged: no curve keys
+    (tmp_path / 'ctrgcn_j' / 'seed2' / 'test').mkdir(parents=True)
+    curves = collect(str(tmp_path))
+    c = curves[('cacl_ctrgcn_j', 1)]
+    assert c[1] == pytest.approx(dict(loss_cls=2.5, aux=3.5, top1_acc=.375))
+    assert c[2] == pytest.approx(dict(loss_cls=1.25, aux=2.25, top1_acc=.75))
+    assert curves[('ctrgcn_j', 1)] == {1: {}, 2: {}}
+    assert set(collect(str(tmp_path), seeds=[2])) == set()
+    assert set(collect(str(tmp_path), entries=['cacl_ctrgcn_j'])) == {
+        ('cacl_ctrgcn_j', 1)}
+    tool = load_tool('experiment.py')
+    out = tmp_path / 'curves.png'
+    assert tool.main(['curves', str(tmp_path), '--out', str(out)]) == 0
+    assert _png_width(out) > 500
+    assert '2 run(s)' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match='no training log'):
+        tool.main(['curves', str(tmp_path / 'ctrgcn_j'), '--out', str(out)])
