@@ -21,6 +21,9 @@ Table and plot of the JSONs of a results folder::
     python tools/experiment.py table docs/results/nwucla \\
         --baseline ctrgcn_j --out docs/results/nwucla/table.md
 
+Where a grid stands (``status``: the arguments of ``run``; starts nothing)
+and its training curves (``curves WORK_DIR --out FILE.png``).
+
 The schedule is stated in passes over the training clips (an epoch of a
 config that repeats its training set R times is R passes) and reaches
 ``tools/train.py`` as ``--cfg-options`` (see
