@@ -27,6 +27,7 @@ def _build(dataset, name, seed=0):
 @pytest.mark.parametrize('dataset,method', [
     ('nwucla', 'cacl_ctrgcn'), ('nwucla', 'skeletongcl_ctrgcn'),
     ('nwucla', 'frhead_ctrgcn'), ('finegym', 'frhead_ctrgcn'),
+    ('nwucla', 'csre_ctrgcn'), ('nwucla', 'cacl_frhead_csre_ctrgcn'),
 ])
 def test_method_and_baseline_start_identical(dataset, method):
     base, base_next = _build(dataset, 'ctrgcn_j')
