@@ -39,6 +39,23 @@ case $MODE in
   *) echo "usage: $0 [run|status|table]" >&2; exit 2 ;;
 esac
 
+# the entries, once: part 1 (seeds 1-3), part 2 (seeds 1-2) on the same
+# schedule, HCN (its own per-epoch lr decay) and the SkeAttnCLR protocol
+P1=(ctrgcn_j cacl_ctrgcn_j skeletongcl_ctrgcn_j frhead_ctrgcn_j csre_ctrgcn_j)
+P2=(agcn_j csre_agcn_j blockgcn_j csre_blockgcn_j infogcn_j csre_infogcn_j
+    hyperformer_j csre_hyperformer_j cacl_frhead_csre_ctrgcn_j)
+HCN=(hcn_j csre_hcn_j)
+SSL=("skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear"
+     "random>skeattnclr_stgcn_j_linear")
+cfgs() {  # entry names -> config paths (PRETRAIN>LINEAR, random>LINEAR)
+  for e in "$@"; do
+    case $e in
+      random\>*) echo "random>$C/${e#random>}.py" ;;
+      *) echo "$C/${e//>/.py>$C/}.py" ;;
+    esac
+  done
+}
+
 if [ "$MODE" != table ]; then
   if [ ! -f "$ANN" ]; then
     if [ "$MODE" = status ]; then
@@ -55,19 +72,15 @@ if [ "$MODE" != table ]; then
           "${EXTRA[@]}")
   RC=0  # a failed run is reported; the other runs go on
   grid() { "$PY" tools/experiment.py "$MODE" "$@" "${COMMON[@]}" || RC=1; }
-  # part 1: CTR-GCN and its methods, three seeds
-  grid $C/{ctrgcn,cacl_ctrgcn,skeletongcl_ctrgcn,frhead_ctrgcn,csre_ctrgcn}_j.py \
-    --seeds 1 2 3 "${STEPS[@]}"
-  # part 2: two seeds
-  grid $C/{agcn,csre_agcn,blockgcn,csre_blockgcn,infogcn,csre_infogcn}_j.py \
-    $C/{hyperformer,csre_hyperformer}_j.py --seeds 1 2 "${STEPS[@]}"
-  grid $C/cacl_frhead_csre_ctrgcn_j.py --seeds 1 2 "${STEPS[@]}"
-  # HCN decays its lr per epoch (ExponentialLR): no warm-up or steps
-  grid $C/hcn_j.py $C/csre_hcn_j.py --seeds 1 2 --passes 30 --repeat 5 \
-    --batch-size 16
+  mapfile -t CP1 < <(cfgs "${P1[@]}")
+  mapfile -t CP2 < <(cfgs "${P2[@]}")
+  mapfile -t CHCN < <(cfgs "${HCN[@]}")
+  mapfile -t CSSL < <(cfgs "${SSL[@]}")
+  grid "${CP1[@]}" --seeds 1 2 3 "${STEPS[@]}"
+  grid "${CP2[@]}" --seeds 1 2 "${STEPS[@]}"
+  grid "${CHCN[@]}" --seeds 1 2 --passes 30 --repeat 5 --batch-size 16
   # SkeAttnCLR, the shortened recipe of docs/skeattnclr.md (half width)
-  grid "$C/skeattnclr_stgcn_j_pretrain.py>$C/skeattnclr_stgcn_j_linear.py" \
-    "random>$C/skeattnclr_stgcn_j_linear.py" --seeds 1 2 --passes 10 \
+  grid "${CSSL[@]}" --seeds 1 2 --passes 10 \
     --cfg-options model.backbone.base_channels=32 model.neck.in_channels=128 \
     model.neck.projector.in_channels=128 --probe-passes 15 \
     --probe-lr-steps 10 --probe-cfg-options model.backbone.base_channels=32 \
@@ -75,12 +88,8 @@ if [ "$MODE" != table ]; then
   [ "$MODE" = status ] && exit $RC
 fi
 
-P1=(ctrgcn_j cacl_ctrgcn_j skeletongcl_ctrgcn_j frhead_ctrgcn_j csre_ctrgcn_j)
-P2=(agcn_j csre_agcn_j blockgcn_j csre_blockgcn_j infogcn_j csre_infogcn_j
-    hyperformer_j csre_hyperformer_j cacl_frhead_csre_ctrgcn_j hcn_j
-    csre_hcn_j "skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear"
-    "random>skeattnclr_stgcn_j_linear")
 "$PY" tools/experiment.py table "$RESULTS" \
-  --expect "${P1[@]/%/:1,2,3}" "${P2[@]/%/:1,2}" \
+  --expect "${P1[@]/%/:1,2,3}" "${P2[@]/%/:1,2}" "${HCN[@]/%/:1,2}" \
+  "${SSL[@]/%/:1,2}" \
   --out "$RESULTS/table.md" --into "$DOC"
 exit ${RC:-0}

@@ -9,9 +9,9 @@ bank, CFR or CSRE terms, zero for a plain encoder), from each run's
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
-from .logs import read_scalars
+from . import logs
 
 Curves = Dict[Tuple[str, int], Dict[int, Dict[str, float]]]
 
@@ -20,19 +20,15 @@ def epoch_means(train_dir: str) -> Dict[int, Dict[str, float]]:
     """``epoch -> {'loss_cls', 'aux', 'top1_acc'}``: means of the logged
     values of each epoch (every logged value is the mean of its interval)
     for the keys a run logged."""
-    by_epoch: Dict[int, List[dict]] = {}
-    for row in read_scalars(train_dir):
-        by_epoch.setdefault(row['epoch'], []).append(row)
     out = {}
-    for epoch, rows in sorted(by_epoch.items()):
-        vals: Dict[str, List[float]] = {}
-        for r in rows:
-            if 'loss_cls' in r:
-                vals.setdefault('loss_cls', []).append(r['loss_cls'])
-                vals.setdefault('aux', []).append(r['loss'] - r['loss_cls'])
-            if 'top1_acc' in r:
-                vals.setdefault('top1_acc', []).append(r['top1_acc'])
-        out[epoch] = {k: sum(v) / len(v) for k, v in vals.items()}
+    keys = ('loss', 'loss_cls', 'top1_acc')
+    for epoch, m in logs.epoch_means(train_dir, keys.__contains__).items():
+        out[epoch] = {}
+        if 'loss_cls' in m:  # logged on the same lines as 'loss'
+            out[epoch].update(loss_cls=m['loss_cls'],
+                              aux=m['loss'] - m['loss_cls'])
+        if 'top1_acc' in m:
+            out[epoch]['top1_acc'] = m['top1_acc']
     return out
 
 

@@ -10,7 +10,7 @@ previous log and the mean of an epoch's logged values is the epoch mean
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 
 def read_scalars(work_dir: str) -> List[dict]:
@@ -28,20 +28,26 @@ def read_scalars(work_dir: str) -> List[dict]:
     return lines
 
 
+def epoch_means(work_dir: str,
+                keep: Callable[[str], bool]) -> Dict[int, Dict[str, float]]:
+    """``epoch -> {key: mean}`` of the logged values of every ``key`` that
+    ``keep`` accepts, each over the log lines of the epoch that have it."""
+    by_epoch: Dict[int, Dict[str, List[float]]] = {}
+    for r in read_scalars(work_dir):
+        vals = by_epoch.setdefault(r.get('epoch', 0), {})
+        for k, v in r.items():
+            if keep(k):
+                vals.setdefault(k, []).append(v)
+    return {e: {k: sum(v) / len(v) for k, v in sorted(vals.items())}
+            for e, vals in sorted(by_epoch.items())}
+
+
 def last_epoch_means(work_dir: str,
                      epoch: Optional[int] = None) -> Dict[str, float]:
     """Mean of every logged ``loss*`` and ``*_anchors`` value over the
     ``epoch`` (1-based; default the last logged one)."""
-    rows = read_scalars(work_dir)
-    if not rows:
+    means = epoch_means(
+        work_dir, lambda k: k.startswith('loss') or k.endswith('_anchors'))
+    if not means:
         return {}
-    if epoch is None:
-        epoch = max(r.get('epoch', 0) for r in rows)
-    rows = [r for r in rows if r.get('epoch') == epoch]
-    keys = sorted({k for r in rows for k in r
-                   if k.startswith('loss') or k.endswith('_anchors')})
-    out = {}
-    for k in keys:
-        vals = [r[k] for r in rows if k in r]
-        out[k] = sum(vals) / len(vals)
-    return out
+    return means.get(max(means) if epoch is None else epoch, {})
