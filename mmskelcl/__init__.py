@@ -9,13 +9,14 @@ import warnings
 from .compat import apply_all as _apply_stack_fixes
 from .version import __version__
 
-_apply_stack_fixes()
-
 with warnings.catch_warnings():
     # mmcv-lite has no compiled ops; MMAction2's transformer bricks warn
-    # about it on import although the skeleton path never uses them.
+    # about it when mmaction.models is first imported (by the stack fixes
+    # or by the registration below) although the skeleton path never uses
+    # them.
     warnings.filterwarnings(
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    _apply_stack_fixes()
     from . import (datasets, engine, evaluation,  # noqa: E402,F401
                    models, visualization)
 
