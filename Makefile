@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -q
 
-.PHONY: install tcmalloc install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr docs bench-gpu results-nwucla
+.PHONY: install tcmalloc install-tests demo demo-csre test test-slow test-dist wheel-smoke clean demo-skeattnclr docs bench-gpu device-wheels results-nwucla
 
 $(VENV)/.stamp-install: setup.py
 	-@$(MAKE) --no-print-directory tcmalloc
@@ -62,6 +62,12 @@ demo-skeattnclr: install
 # -> work_dirs/bench_gpu/suite.md and .json (no item starts after 7 min)
 bench-gpu: install
 	$(PY) tools/benchmark.py --suite gpu
+
+# A lent GPU machine has no package index: fetch the wheels it lacks into
+# .whl/ here, carry .whl and run tools/misc/bench_gpu_device.sh there
+# (docs/user_guides/benchmark.md)
+device-wheels: install
+	PY=$(PY) bash tools/misc/device_wheels.sh .whl
 
 # The NW-UCLA grid of docs/results.md: every method and encoder on the real
 # skeletons (SQE=path/to/all_sqe), reduced schedule, paired seeds; hours on

@@ -12,6 +12,7 @@ Usage::
     python tools/benchmark.py --pipeline CONFIG [--clips N]
         [--ann-file PATH | --synthetic [--frames T]] [--step-rates S ...]
     python tools/benchmark.py --suite gpu [--tiny --device cpu] [--out P]
+        [--budget SECONDS]
     python tools/benchmark.py --skeattnclr [PRETRAIN_CONFIG]
         [--batch-size N] [--iters N] [--warmup N] [--device cpu|cuda]
 
@@ -187,6 +188,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='--suite at tiny sizes (CPU plumbing check)')
     parser.add_argument('--out', default='work_dirs/bench_gpu/suite',
                         help='--suite output prefix (.md, .json)')
+    parser.add_argument('--budget', type=float, default=420.0,
+                        help='--suite: no item starts after this many '
+                        'seconds (default: 420)')
     return parser.parse_args(argv)
 
 
@@ -255,6 +259,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.suite:
         from mmskelcl.utils.benchmark import suite
         res = suite.run_suite(args.device, tiny=args.tiny,
+                              budget_s=args.budget,
                               say=lambda m: print(m, file=sys.stderr,
                                                   flush=True))
         print(suite.markdown(res), file=sys.stderr, flush=True)

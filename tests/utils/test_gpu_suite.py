@@ -67,17 +67,17 @@ def test_benchmark_cli_dispatches_the_suite(tmp_path, monkeypatch, capsys):
     from tool_helpers import load_tool
     seen = {}
 
-    def fake(device, tiny, say):
-        seen.update(device=device, tiny=tiny)
+    def fake(device, tiny, budget_s, say):
+        seen.update(device=device, tiny=tiny, budget_s=budget_s)
         say('item: ok')
         return dict(device='cpu', device_name='cpu', torch_version='x',
                     tiny=tiny, dataset='ntu60_xsub', total_s=0.0, items={})
 
     monkeypatch.setattr(suite, 'run_suite', fake)
     load_tool('benchmark.py').main(['--suite', 'gpu', '--device', 'cpu',
-                                    '--tiny', '--out',
+                                    '--tiny', '--budget', '30', '--out',
                                     str(tmp_path / 'out' / 's')])
-    assert seen == dict(device='cpu', tiny=True)
+    assert seen == dict(device='cpu', tiny=True, budget_s=30.0)
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out == dict(json=str(tmp_path / 'out' / 's.json'),
                        markdown=str(tmp_path / 'out' / 's.md'))
