@@ -60,6 +60,27 @@ def test_pairs_leave_out_seeds_that_started_differently(tmp_path):
     assert md.count('Left out of') == 1
 
 
+def test_cancelling_diffs_print_as_zero(tmp_path):
+    """Paired diffs of -9 and +9 clips of 464 (NW-UCLA's SkeletonGCL seeds
+    1 and 2; their float mean is -7e-15) give a mean and a t statistic
+    printed as +0.00, not -0.00."""
+    recs = [_record('ctrgcn_j', 1, 414 / 464 * 100),
+            _record('ctrgcn_j', 2, 395 / 464 * 100),
+            _record('skeletongcl_ctrgcn_j', 1, 405 / 464 * 100),
+            _record('skeletongcl_ctrgcn_j', 2, 404 / 464 * 100)]
+    for r in recs:
+        with open(tmp_path / f'{r["entry"]}_seed{r["seed"]}.json', 'w') as f:
+            json.dump(r, f)
+    s = summarize(load_results(str(tmp_path)))
+    (pair, ) = s['pairs']
+    assert pair['mean'] != 0 and abs(pair['mean']) < 1e-9  # the residue
+    row = next(line for line in to_markdown(s).splitlines()
+               if line.startswith('| `skeletongcl_ctrgcn_j` - '))
+    assert row.split(' | ')[1:] == ['+0.00 +- 2.74', '-1.94', '+1.94',
+                                    '1/2', '+0.00 |']
+    assert '-0.00' not in to_markdown(s)
+
+
 def _png_width(path):
     with open(path, 'rb') as f:
         head = f.read(24)

@@ -53,8 +53,14 @@ def default_baseline(entry: str, entries: Sequence[str]) -> Optional[str]:
     return None
 
 
+def _num(x: float, sign: str = '') -> str:
+    """``x`` to 2 decimals; a value that rounds to zero prints as 0.00,
+    never -0.00 (two diffs that cancel leave a float residue)."""
+    return f'{0.0 if round(x, 2) == 0 else x:{sign}.2f}'
+
+
 def _fmt(mean: float, sd: Optional[float], sign: str = '') -> str:
-    text = f'{mean:{sign}.2f}'
+    text = _num(mean, sign)
     return text if sd is None else f'{text} +- {sd:.2f}'
 
 
@@ -158,13 +164,13 @@ def to_markdown(summary: dict) -> str:
                   ' | wins | paired t |',
                   '|---|---|' + '---|' * len(seeds) + '---|---|']
         for p in pairs:
-            cells = [f'{p["diffs"][s]:+.2f}' if s in p['diffs'] else ''
+            cells = [_num(p['diffs'][s], '+') if s in p['diffs'] else ''
                      for s in seeds]
             summ = (_fmt(p['mean'], p['sd'], '+') if p['diffs'] else
                     'pending')
             lines.append(f'| `{p["entry"]}` - `{p["baseline"]}` | {summ} | '
                          + ' | '.join(cells) + f' | {p["wins"]}/{p["n"]} | '
-                         + (f'{p["t"]:+.2f} |' if 't' in p else '|'))
+                         + (f'{_num(p["t"], "+")} |' if 't' in p else '|'))
         for p in pairs:
             if p.get('unpaired'):
                 lines.append(
