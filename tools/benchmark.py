@@ -188,9 +188,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='--suite at tiny sizes (CPU plumbing check)')
     parser.add_argument('--out', default='work_dirs/bench_gpu/suite',
                         help='--suite output prefix (.md, .json)')
-    parser.add_argument('--budget', type=float, default=420.0,
+    parser.add_argument('--budget', type=float, default=None,
                         help='--suite: no item starts after this many '
-                        'seconds (default: 420)')
+                        'seconds (default: the suite\'s BUDGET_S, 7 min)')
     return parser.parse_args(argv)
 
 
@@ -259,7 +259,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.suite:
         from mmskelcl.utils.benchmark import suite
         res = suite.run_suite(args.device, tiny=args.tiny,
-                              budget_s=args.budget,
+                              budget_s=(suite.BUDGET_S if args.budget is None
+                                        else args.budget),
                               say=lambda m: print(m, file=sys.stderr,
                                                   flush=True))
         print(suite.markdown(res), file=sys.stderr, flush=True)

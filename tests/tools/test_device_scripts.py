@@ -62,8 +62,8 @@ def test_pins_of_the_mmaction2_stack_are_setup_pys():
     pins = {s.value for s in ast.walk(tree) if isinstance(s, ast.Constant)
             and isinstance(s.value, str) and s.value.startswith('mm')
             and '==' in s.value}
-    assert pins == {'mmengine==0.10.7', 'mmcv-lite==2.1.0',
-                    'mmaction2==1.2.0'}
+    assert {p.split('==')[0] for p in pins} == {'mmengine', 'mmcv-lite',
+                                                 'mmaction2'}
     _, specs = _names('--list')
     assert pins <= set(specs)
     assert all('==' in s for s in specs), specs  # every wheel pinned

@@ -82,3 +82,7 @@ def test_benchmark_cli_dispatches_the_suite(tmp_path, monkeypatch, capsys):
     assert out == dict(json=str(tmp_path / 'out' / 's.json'),
                        markdown=str(tmp_path / 'out' / 's.md'))
     assert 'TINY' in (tmp_path / 'out' / 's.md').read_text()
+    # without --budget: the suite's own budget
+    load_tool('benchmark.py').main(['--suite', 'gpu', '--device', 'cpu',
+                                    '--out', str(tmp_path / 'out' / 'd')])
+    assert seen == dict(device='cpu', tiny=False, budget_s=suite.BUDGET_S)
