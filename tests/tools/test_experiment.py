@@ -147,6 +147,41 @@ def test_table_by_hand(tmp_path):
                                f'{text}<!-- /experiment-table -->\ntail\n')
 
 
+def test_minutes_of_resumed_runs_count_the_whole_stage(tmp_path):
+    """A resumed training stage was timed from its checkpoint on only: its
+    minutes are scaled to every iteration; a resumed stage that does not
+    say where it started is left out of the mean, not counted short."""
+    from mmskelcl.utils.experiment.table import run_minutes
+
+    def rec(seed, train, start=None, resumed=False):
+        r = _record('ctrgcn_j', seed, 80.0)
+        r['resolved_schedule'] = {'train': {'total_iters': 1908}}
+        r['stages'] = {'train': dict(wall_s=train, resumed=resumed),
+                       'test': dict(wall_s=30.0)}
+        if start is not None:
+            r['stages']['train']['start_iter'] = start
+        return r
+    fresh = rec(1, 3570.0, start=0)  # 59.5 + 0.5 min
+    # from epoch 2 of 6 (636 of 1908 iterations): 1272 timed in 2400 s
+    late = rec(2, 2400.0, start=636, resumed=True)
+    unknown = rec(3, 2400.0, resumed=True)
+    assert run_minutes(fresh) == pytest.approx(60.0)
+    assert run_minutes(late) == pytest.approx((2400 * 1908 / 1272 + 30) / 60)
+    assert run_minutes(unknown) is None
+    assert run_minutes(_record('ctrgcn_j', 1, 80.0)) == 1.0  # no stages
+    for r in (fresh, late, unknown):
+        with open(tmp_path / f'ctrgcn_j_seed{r["seed"]}.json', 'w') as f:
+            json.dump(r, f)
+    row = summarize(load_results(str(tmp_path)))['rows'][0]
+    assert row['minutes'] == pytest.approx((60.0 + 60.5) / 2)  # 3600 + 30 s
+    assert '| 80.00 | 80.00 | 80.00 | 60 |  |' in to_markdown(
+        summarize(load_results(str(tmp_path))))
+    os.remove(tmp_path / 'ctrgcn_j_seed1.json')
+    os.remove(tmp_path / 'ctrgcn_j_seed2.json')
+    assert '| 80.00 |  |  |' in to_markdown(
+        summarize(load_results(str(tmp_path))))
+
+
 def test_jobs_times_threads_above_cores_is_refused(capsys):
     tool = load_tool('experiment.py')
     cores = os.cpu_count()
@@ -280,6 +315,14 @@ def test_killed_run_resumes_to_the_uninterrupted_result(demo):
     for name in ('whole', 'killed'):
         with open(tmp / f'{name}_res' / 'cacl_ctrgcn_j_seed3.json') as f:
             recs.append(json.load(f))
+    # the resumed attempt says where it started (a checkpoint's epoch), so
+    # its minutes are scaled to the whole stage
+    sched, timing = recs[1]['resolved_schedule']['train'], recs[1]['stages']
+    start = timing['train']['start_iter']
+    assert 0 < start < sched['total_iters']
+    assert start % sched['iters_per_epoch'] == 0
+    assert timing['train']['resumed'] and not recs[0]['stages']['train'][
+        'resumed'] and recs[0]['stages']['train']['start_iter'] == 0
     for k in ('top1', 'top5', 'mean_class', 'config_hash',
               'initial_weights'):  # the resumed run kept its first start's
         assert recs[0][k] == recs[1][k]

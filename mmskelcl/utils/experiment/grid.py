@@ -10,6 +10,7 @@ run's JSON is written last, atomically; an existing JSON of the same run
 import json
 import os
 import os.path as osp
+import re
 import socket
 import sys
 import threading
@@ -105,6 +106,16 @@ def _last_checkpoint(folder: str) -> Optional[str]:
     return None
 
 
+def _checkpoint_iter(folder: str, iters_per_epoch: int) -> Optional[int]:
+    """Iterations covered by the stage's last checkpoint (``0``: none;
+    ``None``: a checkpoint whose name gives no epoch)."""
+    ckpt = _last_checkpoint(folder)
+    if ckpt is None:
+        return 0
+    m = re.search(r'epoch_(\d+)\.pth$', ckpt)
+    return int(m.group(1)) * iters_per_epoch if m else None
+
+
 def _stage(spec: RunSpec, cmd: List[str], folder: str, log: str) -> dict:
     os.makedirs(folder, exist_ok=True)
     rc, wall, cpu = run_child(cmd, spec.repo, child_env(spec.repo,
@@ -151,6 +162,9 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
                    osp.abspath(st['config']), '--work-dir', folder,
                    '--seed', str(seed), *ann]
             resumed = _last_checkpoint(folder) is not None
+            # where this attempt starts: the attempts before it were not
+            # timed, so a table scales its time to the whole stage
+            start = _checkpoint_iter(folder, st['resolved']['iters_per_epoch'])
             if resumed:
                 cmd.append('--resume')
             if not spec.validate:
@@ -158,7 +172,7 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
             say(f'[{entry.name} seed {seed}] {st["name"]}'
                 f'{" (resumed)" if resumed else ""}')
             done = _stage(spec, cmd + ['--cfg-options', *opts], folder, log)
-            done['resumed'] = resumed
+            done.update(resumed=resumed, start_iter=start)
             if not osp.isfile(final):
                 raise RunError(f'{final} missing after training (log: {log})')
             _mark_done(folder, done)

@@ -12,25 +12,18 @@ the runs of the same config, else from every run of the grid.
 """
 import json
 import os.path as osp
-import re
 from statistics import median
 from typing import Dict, List, Optional
 
-from .grid import _done, _last_checkpoint, identity, plan
+from .grid import _checkpoint_iter, _done, identity, plan
 from .logs import read_scalars
 from .runs import Entry, RunSpec, result_path
+from .table import run_minutes
 
 
 def _sec_per_iter(rows: List[dict]) -> Optional[float]:
     times = [r['time'] for r in rows[-20:] if 'time' in r]
     return median(times) if times else None
-
-
-def _checkpoint_iter(folder: str, iters_per_epoch: int) -> int:
-    """Iterations covered by the stage's last checkpoint (0: none)."""
-    ckpt = _last_checkpoint(folder)
-    m = re.search(r'epoch_(\d+)\.pth$', ckpt or '')
-    return int(m.group(1)) * iters_per_epoch if m else 0
 
 
 def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
@@ -54,7 +47,7 @@ def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
         elif rows:
             row['done'] = rows[-1]['step']
             row['saved'] = _checkpoint_iter(
-                folder, st['resolved']['iters_per_epoch'])
+                folder, st['resolved']['iters_per_epoch']) or 0
         info.append(row)
     base = dict(entry=entry.name, seed=seed, stages=info)
     out = result_path(spec, entry, seed)
@@ -63,7 +56,7 @@ def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
             rec = json.load(f)
         if rec.get('identity') == identity(entry, seed, stages, spec.repo):
             return dict(base, state='finished', top1=rec['top1'],
-                        wall_s=rec['wall_s'])
+                        minutes=run_minutes(rec))
         return dict(base, state='conflict')
     started = any(row['done'] > 0 for row in info)
     return dict(base, state='training' if started else 'waiting')
@@ -110,7 +103,9 @@ def format_status(runs: List[dict], jobs: int) -> str:
     for r in runs:
         head = f'{r["entry"]} seed {r["seed"]}: {r["state"]}'
         if r['state'] == 'finished':
-            head += f', top-1 {r["top1"]:.2f} ({r["wall_s"] / 60:.0f} min)'
+            head += f', top-1 {r["top1"]:.2f}'
+            if r['minutes'] is not None:
+                head += f' ({r["minutes"]:.0f} min)'
         elif r['state'] == 'conflict':
             head += ' (its JSON holds another schedule or config)'
         else:

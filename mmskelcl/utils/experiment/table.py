@@ -33,6 +33,25 @@ def load_results(results_dir: str) -> Dict[str, Dict[int, dict]]:
     return out
 
 
+def run_minutes(record: dict) -> Optional[float]:
+    """Wall minutes of a whole run. A stage that resumed was timed only
+    from its checkpoint on (the killed attempts left no time), so its time
+    is scaled by ``total iterations / iterations run``; ``None`` where a
+    resumed stage does not say where it started."""
+    total = 0.0
+    for name, st in record.get('stages', {}).items():
+        wall = st['wall_s']
+        if st.get('resumed'):
+            iters = record.get('resolved_schedule', {}).get(
+                name, {}).get('total_iters')
+            start = st.get('start_iter')
+            if not iters or start is None or not 0 <= start < iters:
+                return None
+            wall *= iters / (iters - start)
+        total += wall
+    return total / 60 if record.get('stages') else record['wall_s'] / 60
+
+
 def mean_sd(values: Sequence[float]) -> Tuple[float, Optional[float]]:
     """Mean and sample standard deviation (``None`` for one value)."""
     n = len(values)
@@ -102,8 +121,9 @@ def summarize(results: Dict[str, Dict[int, dict]], metric: str = 'top1',
                    pending=[s for s in seeds if s not in runs])
         if values:
             row['mean'], row['sd'] = mean_sd(list(values.values()))
-            row['minutes'] = sum(r['wall_s'] for r in runs.values()) / \
-                60 / len(runs)
+            mins = [m for m in map(run_minutes, runs.values())
+                    if m is not None]
+            row['minutes'] = sum(mins) / len(mins) if mins else None
             row['anchors'] = {
                 k: sum(r.get('anchors', {}).get(k, 0)
                        for r in runs.values()) / len(runs)
@@ -153,7 +173,8 @@ def to_markdown(summary: dict) -> str:
             cells.append(f'{r["values"][s]:.2f}' if s in r['values'] else
                          'pending' if s in r['pending'] else '')
         summ = _fmt(r['mean'], r['sd']) if r['values'] else 'pending'
-        mins = f'{r["minutes"]:.0f}' if r['values'] else ''
+        mins = (f'{r["minutes"]:.0f}' if r.get('minutes') is not None
+                else '')
         anch = ', '.join(f'{k} {v:.2f}' for k, v in
                          r.get('anchors', {}).items())
         lines.append(f'| `{r["entry"]}` | {summ} | ' + ' | '.join(cells) +
