@@ -203,8 +203,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = run_grid(spec, entries, args.seeds, jobs=args.jobs,
                        seed_major=not args.entry_major)
     failed = [r for r in results if r['status'] == 'failed']
-    print(f'experiment: {len(results) - len(failed)} run(s) finished, '
-          f'{len(failed)} failed', flush=True)
+    busy = [r for r in results if r['status'] == 'busy']
+    print(f'experiment: {len(results) - len(failed) - len(busy)} run(s) '
+          f'finished, {len(failed)} failed' +
+          (f', {len(busy)} busy in another process' if busy else ''),
+          flush=True)
     return 1 if failed else 0
 
 

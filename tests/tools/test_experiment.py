@@ -495,6 +495,56 @@ def test_status_states_and_time_left_by_hand(tmp_path, capsys):
     assert 'train 4/6 it (checkpoint at 3)' in out
 
 
+def test_a_run_locked_by_another_process_is_left_to_it(tmp_path, capsys):
+    """Two grids over one work dir: a run whose lock another process holds
+    is reported busy and not started (no stage folder, no JSON); the lock
+    is free again once that process is gone, even killed."""
+    from mmskelcl.utils.demo_data.dataset import generate_demo_dataset
+    from mmskelcl.utils.experiment.grid import RunBusy, run_grid, run_lock
+    from mmskelcl.utils.experiment.runs import RunSpec, parse_entry
+    from mmskelcl.utils.experiment.schedule import Schedule
+    ann = str(tmp_path / 'demo.pkl')
+    generate_demo_dataset(ann, clips_per_class=4, num_subjects=4,
+                          val_subjects=1)
+    spec = RunSpec(repo=ROOT, work_dir=str(tmp_path / 'grid'),
+                   results_dir=str(tmp_path / 'res'), ann_file=ann,
+                   schedule=Schedule(passes=2, repeat=1, batch_size=8))
+    entry = parse_entry(osp.join(ROOT, 'configs', 'demo', 'ctrgcn_j.py'))
+    run_dir = tmp_path / 'grid' / 'ctrgcn_j' / 'seed1'
+    run_dir.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, '-c', 'import fcntl, sys, time; '
+         f'f = open({str(run_dir / "run.lock")!r}, "a"); '
+         'fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); '
+         'time.sleep(600)'], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == 'held\n'
+        res = run_grid(spec, [entry], [1], jobs=1)
+        assert [r['status'] for r in res] == ['busy']
+        assert 'busy: another process is running it' in capsys.readouterr(
+        ).out
+        tool = load_tool('experiment.py')  # the command line says so too
+        assert tool.main(['run', entry.config, '--seeds', '1', '--ann-file',
+                          ann, '--passes', '2', '--repeat', '1',
+                          '--batch-size', '8', '--work-dir',
+                          spec.work_dir, '--results-dir',
+                          spec.results_dir]) == 0
+        assert '0 run(s) finished, 0 failed, 1 busy in another process' \
+            in capsys.readouterr().out
+        assert sorted(os.listdir(run_dir)) == ['run.lock']
+        assert not (tmp_path / 'res').exists()
+        with pytest.raises(RunBusy):
+            with run_lock(str(run_dir)):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_lock(str(run_dir)):  # the killed holder left no stale lock
+        with pytest.raises(RunBusy):  # and the lock excludes a second
+            with run_lock(str(run_dir)):  # holder in this process too
+                pass
+
+
 def test_curves_epoch_means_by_hand(tmp_path, capsys):
     """`curves`: per-epoch means of the logged classification and auxiliary
     losses of every run of a work dir (a resumed session's lines replace

@@ -6,7 +6,11 @@ folder of ``<work dir>/<entry>/seed<k>/``; a finished stage leaves
 stage with a checkpoint but no ``done.json`` resumes (``--resume``). The
 run's JSON is written last, atomically; an existing JSON of the same run
 (same entry, seed, schedule and config hash) means the run is finished.
+A run holds ``run.lock`` (``flock``, released when its process ends, so
+never stale) in its folder while it works: a second grid over the same
+work dir skips that run as *busy* instead of training it twice at once.
 """
+import fcntl
 import json
 import os
 import os.path as osp
@@ -16,7 +20,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from ...engine.epoch_seed_hook import INITIAL_WEIGHTS
 from ..safe_pickle import safe_load
@@ -24,6 +29,7 @@ from .logs import last_epoch_means
 from .runs import (Entry, RunSpec, child_env, config_hash, git_commit,
                    load_config, result_path, run_child)
 from .schedule import Schedule, schedule_options
+from .table import run_minutes
 
 SEED_OPTIONS = [
     'default_hooks.epoch_seed.type=EpochSeedHook',
@@ -33,6 +39,24 @@ SEED_OPTIONS = [
 
 class RunError(RuntimeError):
     """A stage failed; the message names its log."""
+
+
+class RunBusy(RuntimeError):
+    """Another process holds the run's lock (it is running that run)."""
+
+
+@contextmanager
+def run_lock(run_dir: str) -> Iterator[None]:
+    """Hold ``<run_dir>/run.lock`` or raise :class:`RunBusy`."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = osp.join(run_dir, 'run.lock')
+    with open(path, 'a') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunBusy(f'another process is running it (holds {path})'
+                          ) from None
+        yield
 
 
 def _rel(path: str, repo: str) -> str:
@@ -130,19 +154,38 @@ def _stage(spec: RunSpec, cmd: List[str], folder: str, log: str) -> dict:
 def run_one(spec: RunSpec, entry: Entry, seed: int,
             say: Callable[[str], None] = print) -> Tuple[str, dict]:
     """Run (or finish, or skip) one run; ``(status, record)`` with status
-    ``'skipped'`` or ``'done'``."""
+    ``'skipped'`` or ``'done'``; :class:`RunBusy` where another process
+    holds the run's lock."""
     stages = plan(spec, entry)
     ident = identity(entry, seed, stages, spec.repo)
     out = result_path(spec, entry, seed)
-    if osp.isfile(out):
+    run_dir = osp.join(spec.work_dir, entry.name.replace('>', '+'),
+                       f'seed{seed}')
+
+    def finished() -> Optional[dict]:
+        if not osp.isfile(out):
+            return None
         with open(out) as f:
             old = json.load(f)
         if old.get('identity') == ident:
-            return 'skipped', old
+            return old
         raise RunError(f'{out} holds another run (schedule or config '
                        'differ); move it or use another --results-dir')
-    run_dir = osp.join(spec.work_dir, entry.name.replace('>', '+'),
-                       f'seed{seed}')
+
+    old = finished()
+    if old is not None:
+        return 'skipped', old
+    with run_lock(run_dir):
+        old = finished()  # another process may have just finished it
+        if old is not None:
+            return 'skipped', old
+        return _run_stages(spec, entry, seed, stages, ident, run_dir, out,
+                           say)
+
+
+def _run_stages(spec: RunSpec, entry: Entry, seed: int, stages: List[dict],
+                ident: dict, run_dir: str, out: str,
+                say: Callable[[str], None]) -> Tuple[str, dict]:
     py = sys.executable
     ann = ['--ann-file', spec.ann_file] if spec.ann_file else []
     timing: Dict[str, dict] = {}
@@ -239,12 +282,16 @@ def run_grid(spec: RunSpec, entries: List[Entry], seeds: List[int],
         entry, seed = item
         try:
             status, rec = run_one(spec, entry, seed, say)
+        except RunBusy as err:  # another grid runs it: leave it there
+            say(f'[{entry.name} seed {seed}] busy: {err}')
+            return dict(entry=entry.name, seed=seed, status='busy')
         except Exception as err:  # report, go on with the other runs
             say(f'[{entry.name} seed {seed}] FAILED: {err}')
             return dict(entry=entry.name, seed=seed, status='failed',
                         error=str(err))
-        say(f'[{entry.name} seed {seed}] {status}: top-1 '
-            f'{rec["top1"]:.2f} ({rec["wall_s"] / 60:.1f} min)')
+        mins = run_minutes(rec)
+        say(f'[{entry.name} seed {seed}] {status}: top-1 {rec["top1"]:.2f}'
+            + (f' ({mins:.1f} min)' if mins is not None else ''))
         return dict(entry=entry.name, seed=seed, status=status, record=rec)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
