@@ -55,10 +55,10 @@ def test_status_finds_the_committed_runs_and_plans_the_rest(tmp_path):
     for entry, seed, top1 in done:
         assert lines[f'{entry} seed {seed}'].startswith(
             f'finished, top-1 {top1:.2f}'), (entry, seed)
-    # part 1: 5 entries x 3 seeds; part 2: 8 + 1 + 2 + 2 entries x 2 seeds
-    assert len(lines) == 15 + 26
+    # part 1: 5 entries x 3 seeds; part 2: 8 + 1 + 2 + 4 entries x 2 seeds
+    assert len(lines) == 15 + 30
     waiting = {k: v for k, v in lines.items() if v.startswith('waiting')}
-    assert len(waiting) == 41 - len(done)
+    assert len(waiting) == 45 - len(done)
     # every run not finished yet is planned from zero: 30 passes at repeat
     # 5 and batch 16 are 6 epochs of 5100 // 16 = 318 iterations;
     # SkeAttnCLR's batch 64 gives 1020 // 64 = 15 iterations a pass

@@ -8,10 +8,11 @@
 # run (default): convert the skeletons once, then run part 1 (CTR-GCN and
 # its four methods, seeds 1-3) and part 2 (the other encoders with and
 # without CSRE, CACL+FR-Head+CSRE, HCN, SkeAttnCLR pretrain>probe against
-# random>probe; seeds 1-2), then write the table. Finished runs (their JSON
-# in RESULTS) are skipped and an interrupted run resumes from its last
-# checkpoint, so the same command continues a grid, also on another
-# machine that has the JSONs. status: where the grid stands and the time it
+# random>probe, with the released probe and a BatchNorm probe; seeds
+# 1-2), then write the table. Finished runs (their JSON in RESULTS) are
+# skipped and an interrupted run resumes from its last checkpoint, so the
+# same command continues a grid, also on another machine that has the
+# JSONs. status: where the grid stands and the time it
 # still needs (starts nothing). table: only the table and plot.
 #
 # Environment: SQE (NW-UCLA all_sqe folder, default ../shared/data/nwucla/
@@ -45,8 +46,13 @@ P1=(ctrgcn_j cacl_ctrgcn_j skeletongcl_ctrgcn_j frhead_ctrgcn_j csre_ctrgcn_j)
 P2=(agcn_j csre_agcn_j blockgcn_j csre_blockgcn_j infogcn_j csre_infogcn_j
     hyperformer_j csre_hyperformer_j cacl_frhead_csre_ctrgcn_j)
 HCN=(hcn_j csre_hcn_j)
+# the released lr-3.0 probe, then the same probe with a BatchNorm of the
+# pooled feature (ProbeHead feat_norm='bn'): the released probe diverges on
+# the random backbone's unnormalised features (docs/skeattnclr.md)
 SSL=("skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear"
-     "random>skeattnclr_stgcn_j_linear")
+     "random>skeattnclr_stgcn_j_linear"
+     "skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear_bn"
+     "random>skeattnclr_stgcn_j_linear_bn")
 cfgs() {  # entry names -> config paths (PRETRAIN>LINEAR, random>LINEAR)
   for e in "$@"; do
     case $e in

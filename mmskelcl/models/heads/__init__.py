@@ -3,8 +3,10 @@ from .csre_head import STFD, CSREHead
 from .frhead import FRHead, FRStage
 from .graph_contrast_head import GraphContrastHead, GraphProjection
 from .infogcn_head import InfoGCNHead
+from .probe_head import ProbeHead
 
 __all__ = [
     'BaseAuxHead', 'CSREHead', 'STFD', 'FRHead', 'FRStage',
-    'GraphContrastHead', 'GraphProjection', 'InfoGCNHead'
+    'GraphContrastHead', 'GraphProjection', 'InfoGCNHead',
+    'ProbeHead'
 ]

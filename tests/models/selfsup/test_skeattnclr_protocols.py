@@ -150,7 +150,8 @@ def _write(path, n=8, T=64):
                          annotations=annos), f)
 
 
-def test_linear_probe_keeps_the_pretrained_backbone(tmp_path):
+@pytest.mark.parametrize('feat_norm', (None, 'bn'))
+def test_linear_probe_keeps_the_pretrained_backbone(tmp_path, feat_norm):
     torch.manual_seed(0)
     small = dict(base_channels=8, num_stages=4, inflate_stages=[3],
                  down_stages=[2, 3])
@@ -174,6 +175,8 @@ def test_linear_probe_keeps_the_pretrained_backbone(tmp_path):
     cfg.model.cls_head.in_channels = 16
     cfg.model.cls_head.init_cfg = dict(type='Constant', layer='Linear',
                                        val=0.0, bias=0.0)
+    if feat_norm:  # configs/nwucla/skeattnclr_stgcn_j_linear_bn.py's head
+        cfg.model.cls_head.update(type='ProbeHead', feat_norm=feat_norm)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key].update(batch_size=3, num_workers=0,
                         persistent_workers=False)
@@ -192,5 +195,10 @@ def test_linear_probe_keeps_the_pretrained_backbone(tmp_path):
                            torch.zeros_like(after['data_bn.running_mean']))
     # the classifier started at zero and learned
     assert runner.model.cls_head.fc.weight.abs().max() > 0
+    if feat_norm:  # the probe's own norm trained its statistics
+        norm = runner.model.cls_head.norm
+        assert norm.num_batches_tracked > 0
+        assert not torch.equal(norm.running_var,
+                               torch.ones_like(norm.running_var))
     metrics = runner.val_loop.run()
     assert 0 <= metrics['acc/top1'] <= 1
