@@ -578,3 +578,33 @@ def test_curves_epoch_means_by_hand(tmp_path, capsys):
     assert '2 run(s)' in capsys.readouterr().out
     with pytest.raises(SystemExit, match='no training log'):
         tool.main(['curves', str(tmp_path / 'ctrgcn_j'), '--out', str(out)])
+
+
+def test_an_untimed_stage_is_paced_by_its_config_then_its_kind():
+    """remaining_seconds: a new probe config beside a timed pretraining (8
+    s/it) and a timed probe (1 s/it) is paced as a probe, not at the median
+    of both kinds (what made a 5-minute probe read 31 minutes)."""
+    from mmskelcl.utils.experiment.status import remaining_seconds
+
+    def stage(name, config, total, saved=0, pace=None):
+        return dict(name=name, config=config, total=total, done=saved,
+                    saved=saved, sec_per_iter=pace)
+
+    runs = [
+        dict(entry='pre>lin', seed=1, state='training', stages=[
+            stage('pretrain', 'pre.py', 150, 150, 8.0),
+            stage('train', 'lin.py', 225, 100, 1.0)]),
+        dict(entry='pre>lin_bn', seed=1, state='waiting', stages=[
+            stage('pretrain', 'pre.py', 150), stage('train', 'bn.py', 225)]),
+        dict(entry='random>lin_bn', seed=1, state='waiting', stages=[
+            stage('train', 'bn.py', 225)]),
+        dict(entry='other', seed=1, state='waiting', stages=[
+            stage('finetune', 'ft.py', 10)]),
+    ]
+    assert remaining_seconds(runs) == pytest.approx({
+        'pre>lin 1': 125 * 1.0,
+        'pre>lin_bn 1': 150 * 8.0 + 225 * 1.0,  # its config, then its kind
+        'random>lin_bn 1': 225 * 1.0,
+        'other 1': 10 * 4.5})  # no kind timed: median of every stage
+    assert remaining_seconds(runs[1:2])['pre>lin_bn 1'] != \
+        remaining_seconds(runs[1:2])['pre>lin_bn 1']  # nothing timed: nan

@@ -64,25 +64,36 @@ def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
 
 def remaining_seconds(runs: List[dict]) -> Dict[str, float]:
     """Seconds each unfinished run still needs (``entry seed`` -> s), from
-    the iterations after its last checkpoint; ``nan`` where nothing of the
-    grid has been timed yet."""
+    the iterations after its last checkpoint. An untimed stage takes the
+    median pace of its config's timed stages, else of the timed stages of
+    its kind (``pretrain`` or ``train``: a probe untimed beside timed
+    probes and pretrainings is paced as a probe), else of every timed
+    stage; ``nan`` where nothing of the grid has been timed yet."""
     by_config: Dict[str, List[float]] = {}
+    by_name: Dict[str, List[float]] = {}
     for r in runs:
         for st in r.get('stages', []):
             if st['sec_per_iter']:
                 by_config.setdefault(st['config'], []).append(
                     st['sec_per_iter'])
+                by_name.setdefault(st['name'], []).append(
+                    st['sec_per_iter'])
     every = [v for vals in by_config.values() for v in vals]
+
+    def pace(st: dict) -> float:
+        for pool in (by_config.get(st['config']), by_name.get(st['name']),
+                     every):
+            if pool:
+                return median(pool)
+        return float('nan')
+
     out = {}
     for r in runs:
         if r['state'] not in ('training', 'waiting'):
             continue
         total = 0.0
         for st in r['stages']:
-            rate = (st['sec_per_iter'] or
-                    (median(by_config[st['config']])
-                     if st['config'] in by_config else
-                     median(every) if every else float('nan')))
+            rate = st['sec_per_iter'] or pace(st)
             total += (st['total'] - st['saved']) * rate
         out[f'{r["entry"]} {r["seed"]}'] = total
     return out
