@@ -150,6 +150,25 @@ def test_tsne_tool(trained, capsys):
     assert w > 1.5 * h  # two panels side by side
 
 
+def test_probe_check_tool(trained, capsys):
+    """tools/analysis/probe_check.py: the training split's and the val
+    split's features (their counts are the demo set's), their scale, and
+    one reference-probe line per regularisation."""
+    from mmskelcl.analysis.features import checkpoint_features
+    tool = load_tool('analysis', 'probe_check.py')
+    out = tool.main([trained['ctrgcn_j'], trained['ckpt'],
+                     '--inverse-reg', '0.1', '10'])
+    text = capsys.readouterr().out
+    assert 'train: 24 clips, 16-d' in text  # 32 clips, 1 of 4 subjects held out
+    assert 'test: 8 clips, 16-d' in text
+    assert text.count('standardised logistic regression C=') == 2
+    assert set(out['probe']) == {0.1, 10.0}
+    # the test split's scale is that of the t-SNE tool's features
+    feats = checkpoint_features(trained['ctrgcn_j'], trained['ckpt'])[0]
+    assert out['scale']['test']['norm'] == pytest.approx(
+        float(np.linalg.norm(feats, axis=1).mean()), rel=1e-6)
+
+
 def test_test_dump_then_report(trained, capsys):
     """tools/test.py's API dumps scores with config and checkpoint; the
     report says which checkpoint it was and that val is the test split."""
