@@ -88,21 +88,18 @@ def train_split_options(cfg: Any) -> Dict[str, Any]:
 def split_features(config: str, checkpoint: Optional[str],
                    device: str = 'cpu',
                    cfg_options: Optional[Dict] = None) -> Dict[str, Any]:
-    """Pooled features of the training and the test split.
+    """Pooled features of the test split, then of the training split (read
+    from the model's resolved config, through the test pipeline).
 
     Returns:
         dict: ``train`` and ``test``, each ``(features, labels)``.
     """
-    from mmengine.config import Config
-
     from .features import checkpoint_features
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    out = {}
-    for name, extra in (('train', train_split_options(cfg)), ('test', {})):
-        opts = dict(cfg_options or {}, **extra)
-        feats, labels, _, _ = checkpoint_features(config, checkpoint, 'test',
-                                                  None, device, opts)
-        out[name] = (feats, labels)
+    feats, labels, _, model = checkpoint_features(config, checkpoint, 'test',
+                                                  None, device, cfg_options)
+    out = dict(test=(feats, labels))
+    opts = dict(cfg_options or {}, **train_split_options(model.cfg))
+    feats, labels, _, _ = checkpoint_features(config, checkpoint, 'test',
+                                              None, device, opts)
+    out['train'] = (feats, labels)
     return out
