@@ -66,6 +66,8 @@ PROTOCOLS = OrderedDict([
     ('pretrain', 'self-supervised pretraining'),
     ('linear', 'linear probe (released: 150 ep)'),
     ('linear_paper', 'linear probe (paper: 100 ep)'),
+    ('linear_bn', 'linear probe on BatchNorm-standardised features (not '
+     'in the paper)'),
     ('finetune', 'finetune'),
     ('finetune_paper', 'finetune (paper: lr 0.05, reduce on plateau)'),
     ('semi1', 'semi-supervised, 1 % labels'),
