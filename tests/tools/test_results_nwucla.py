@@ -33,8 +33,9 @@ def _fake_nwucla(path):
 
 
 def _script(mode, tmp, **env):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PY=sys.executable,
-               ANN=str(tmp / 'nwucla.pkl'), WORK=str(tmp / 'work'), **env)
+    env = dict(dict(os.environ, OMP_NUM_THREADS='1', PY=sys.executable,
+                    ANN=str(tmp / 'nwucla.pkl'), WORK=str(tmp / 'work')),
+               **env)
     return subprocess.run(['bash', SCRIPT, mode], env=env, cwd=str(tmp),
                           capture_output=True, text=True, timeout=900)
 
@@ -92,3 +93,50 @@ def test_table_mode_fills_the_block_from_the_jsons(tmp_path):
         assert f'| `{entry}` |' in text
     assert (results / 'table.png').stat().st_size > 1000
     assert text.startswith('intro\n') and text.endswith('end\n')
+
+
+def _stub_python(tmp, fail_group=None):
+    """A stand-in for PY that logs each call (one line: its arguments) and
+    exits 1 for the experiment call whose first entry is ``fail_group``."""
+    log = tmp / 'calls.txt'
+    stub = tmp / 'py'
+    stub.write_text('#!/bin/bash\n'
+                    f'echo "$*" >> {log}\n'
+                    'sleep 0.2\n'
+                    f'[[ "$3" == *{fail_group or "-none-"}* ]] && exit 1\n'
+                    'exit 0\n')
+    stub.chmod(0o755)
+    (tmp / 'nwucla.pkl').write_bytes(b'')  # present: no conversion
+    return str(stub), log
+
+
+@pytest.mark.parametrize('jobs', (1, 2))
+def test_run_mode_starts_one_worker_per_job(tmp_path, jobs):
+    """JOBS workers, each walking every group with --jobs 1 (the runs'
+    locks share them out), then one table after the last worker."""
+    stub, log = _stub_python(tmp_path)
+    res = _script('run', tmp_path, PY=stub, JOBS=str(jobs))
+    assert res.returncode == 0, res.stderr[-2000:]
+    calls = log.read_text().splitlines()
+    runs = [c for c in calls if c.startswith('tools/experiment.py run ')]
+    firsts = ['configs/nwucla/ctrgcn_j.py', 'configs/nwucla/hcn_j.py',
+              'configs/nwucla/skeattnclr_stgcn_j_pretrain.py>',
+              'configs/nwucla/agcn_j.py']
+    assert len(runs) == 4 * jobs
+    for first in firsts:
+        assert sum(c.split()[2].startswith(first) for c in runs) == jobs
+    for c in runs:
+        assert ' --jobs 1 --threads-per-job 1' in c
+    assert calls[-1].startswith('tools/experiment.py table ')
+    assert sum(c.startswith('tools/experiment.py table') for c in calls) == 1
+
+
+def test_a_failed_group_fails_the_command_after_the_others_ran(tmp_path):
+    stub, log = _stub_python(tmp_path, fail_group='hcn_j')
+    res = _script('run', tmp_path, PY=stub, JOBS='2')
+    assert res.returncode == 1
+    calls = log.read_text().splitlines()
+    # both workers went on to the later groups, and the table was written
+    assert sum('agcn_j.py' in c.split()[2] for c in calls
+               if c.startswith('tools/experiment.py run')) == 2
+    assert calls[-1].startswith('tools/experiment.py table ')

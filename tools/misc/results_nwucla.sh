@@ -19,7 +19,9 @@
 # all_sqe), ANN (its pickle, default data/nwucla/nwucla.pkl), WORK (runs,
 # default work_dirs/nwucla_grid), RESULTS (JSONs, default
 # docs/results/nwucla), DOC (page whose table block is filled, default
-# docs/results.md), JOBS / THREADS (default 2 x 1), PY (python).
+# docs/results.md), JOBS / THREADS (default 2 x 1: two workers that each
+# train one run at a time with one thread, sharing the runs through their
+# locks), PY (python).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-run}
@@ -34,7 +36,9 @@ THREADS=${THREADS:-1}
 C=configs/nwucla
 
 case $MODE in
-  run) EXTRA=(--jobs "$JOBS" --threads-per-job "$THREADS") ;;
+  # JOBS workers, each one run at a time through every group in order
+  # (below), rather than one grid of JOBS jobs per group
+  run) EXTRA=(--jobs 1 --threads-per-job "$THREADS") ;;
   status) EXTRA=(--jobs "$JOBS") ;;
   table) ;;
   *) echo "usage: $0 [run|status|table]" >&2; exit 2 ;;
@@ -82,17 +86,34 @@ if [ "$MODE" != table ]; then
   mapfile -t CP2 < <(cfgs "${P2[@]}")
   mapfile -t CHCN < <(cfgs "${HCN[@]}")
   mapfile -t CSSL < <(cfgs "${SSL[@]}")
-  grid "${CP1[@]}" --seeds 1 2 3 "${STEPS[@]}"
-  # part 2, the short runs first (HCN and the SkeAttnCLR protocol take a
-  # fraction of a GCN run), so their rows land early
-  grid "${CHCN[@]}" --seeds 1 2 --passes 30 --repeat 5 --batch-size 16
-  # SkeAttnCLR, the shortened recipe of docs/skeattnclr.md (half width)
-  grid "${CSSL[@]}" --seeds 1 2 --passes 10 \
-    --cfg-options model.backbone.base_channels=32 model.neck.in_channels=128 \
-    model.neck.projector.in_channels=128 --probe-passes 15 \
-    --probe-lr-steps 10 --probe-cfg-options model.backbone.base_channels=32 \
-    model.cls_head.in_channels=128
-  grid "${CP2[@]}" --seeds 1 2 "${STEPS[@]}"
+  groups() {
+    grid "${CP1[@]}" --seeds 1 2 3 "${STEPS[@]}"
+    # part 2, the short runs first (HCN and the SkeAttnCLR protocol take a
+    # fraction of a GCN run), so their rows land early
+    grid "${CHCN[@]}" --seeds 1 2 --passes 30 --repeat 5 --batch-size 16
+    # SkeAttnCLR, the shortened recipe of docs/skeattnclr.md (half width)
+    grid "${CSSL[@]}" --seeds 1 2 --passes 10 \
+      --cfg-options model.backbone.base_channels=32 \
+      model.neck.in_channels=128 model.neck.projector.in_channels=128 \
+      --probe-passes 15 --probe-lr-steps 10 --probe-cfg-options \
+      model.backbone.base_channels=32 model.cls_head.in_channels=128
+    grid "${CP2[@]}" --seeds 1 2 "${STEPS[@]}"
+  }
+  if [ "$MODE" = run ] && [ "$JOBS" -gt 1 ]; then
+    # JOBS workers walk the same list; each run holds its lock, so a
+    # worker skips the run another is training ("busy") and takes the
+    # next, also across groups: no core idles while a group's last run
+    # trains alone
+    PIDS=()
+    for _ in $(seq 2 "$JOBS"); do
+      ( groups; exit $RC ) & PIDS+=($!)
+      sleep 1  # the worker started first takes the first run
+    done
+    groups
+    for pid in "${PIDS[@]}"; do wait "$pid" || RC=1; done
+  else
+    groups
+  fi
   [ "$MODE" = status ] && exit $RC
 fi
 
