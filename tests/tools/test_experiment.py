@@ -335,27 +335,41 @@ def test_killed_run_resumes_to_the_uninterrupted_result(demo):
 
 @pytest.mark.slow
 def test_selfsupervised_entries_pretrain_then_probe(demo):
+    """PRE>LINEAR and random>LINEAR; a second probe of the same pretraining
+    (PRE>LINEAR_BN, started at the same time by the second job) probes the
+    same checkpoint, the pretraining trained once."""
     tmp = demo
     pre = 'configs/demo/skeattnclr_stgcn_j_pretrain.py'
     lin = 'configs/demo/skeattnclr_stgcn_j_linear.py'
-    cmd = [sys.executable, TOOL, 'run', f'{pre}>{lin}', f'random>{lin}',
-           '--seeds', '1', '--ann-file', str(tmp / 'demo.pkl'),
-           '--passes', '1', '--batch-size', '8', '--probe-passes', '1',
-           '--probe-batch-size', '8', '--jobs', '1', '--nice', '0',
+    lin_bn = tmp / 'skeattnclr_stgcn_j_linear_bn.py'
+    lin_bn.write_text(f'_base_ = [{osp.join(ROOT, lin)!r}]\n'
+                      "model = dict(cls_head=dict(type='ProbeHead', "
+                      "feat_norm='bn'))\n")
+    cmd = [sys.executable, TOOL, 'run', f'{pre}>{lin}', f'{pre}>{lin_bn}',
+           f'random>{lin}', '--seeds', '1', '--ann-file',
+           str(tmp / 'demo.pkl'), '--passes', '1', '--batch-size', '8',
+           '--probe-passes', '1', '--probe-batch-size', '8', '--jobs', '2',
+           '--threads-per-job', '1', '--force', '--nice', '0',
            '--work-dir', str(tmp / 'ssl'), '--results-dir',
            str(tmp / 'ssl_res')]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert 'experiment: 2 run(s) finished, 0 failed' in res.stdout, \
+    assert 'experiment: 3 run(s) finished, 0 failed' in res.stdout, \
         res.stdout + res.stderr[-3000:]
     runs = tmp / 'ssl'
-    probe_log = (runs / 'skeattnclr_stgcn_j_pretrain+skeattnclr_stgcn_j_'
-                 'linear' / 'seed1' / 'train.log').read_text()
-    ckpt = str(runs / 'skeattnclr_stgcn_j_pretrain+skeattnclr_stgcn_j_linear'
-               / 'seed1' / 'pretrain' / 'epoch_1.pth')
-    # the probe's backbone is initialised from the pretraining's checkpoint
-    assert f'model.backbone.init_cfg.checkpoint={ckpt}' in probe_log
-    assert f'from path: {ckpt}' in probe_log  # mmengine's load_checkpoint
+    # one pretraining, trained once, the second job waiting for it
+    (shared, ) = os.listdir(runs / '_pretrain')
+    assert shared.startswith('skeattnclr_stgcn_j_pretrain-')
+    assert res.stdout.count('] pretrain') == 1, res.stdout
+    ckpt = str(runs / '_pretrain' / shared / 'seed1' / 'pretrain' /
+               'epoch_1.pth')
+    for probe in ('skeattnclr_stgcn_j_linear', 'skeattnclr_stgcn_j_linear_bn'):
+        run_dir = runs / f'skeattnclr_stgcn_j_pretrain+{probe}' / 'seed1'
+        probe_log = (run_dir / 'train.log').read_text()
+        # the probe's backbone is initialised from the shared checkpoint
+        assert f'model.backbone.init_cfg.checkpoint={ckpt}' in probe_log
+        assert f'from path: {ckpt}' in probe_log  # mmengine's loader
+        assert not (run_dir / 'pretrain').exists()
     random_log = (runs / 'random+skeattnclr_stgcn_j_linear' / 'seed1' /
                   'train.log').read_text()
     assert 'model.backbone.init_cfg=None' in random_log
@@ -363,9 +377,18 @@ def test_selfsupervised_entries_pretrain_then_probe(demo):
                 'pretrain').exists()
     results = load_results(str(tmp / 'ssl_res'))
     rec = results['skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear'][1]
-    assert rec['pretrain'] == pre
+    rec_bn = results[
+        'skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear_bn'][1]
+    assert rec['pretrain'] == rec_bn['pretrain'] == pre
     assert set(rec['resolved_schedule']) == {'pretrain', 'train'}
-    (pair, ) = summarize(results)['pairs']
+    # both records carry the one pretraining's timing and say it is shared
+    assert rec['stages']['pretrain'] == rec_bn['stages']['pretrain']
+    assert rec['stages']['pretrain']['shared'] == osp.join(
+        '_pretrain', shared, 'seed1', 'pretrain')
+    # the two probes differ (BatchNorm or not) on the same features
+    assert rec['config_hash'] != rec_bn['config_hash']
+    pairs = {p['entry']: p for p in summarize(results)['pairs']}
+    pair = pairs['skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear']
     assert pair['baseline'] == 'random>skeattnclr_stgcn_j_linear'
     assert pair['diffs'][1] == pytest.approx(
         rec['top1'] - results['random>skeattnclr_stgcn_j_linear'][1]['top1'])
@@ -543,6 +566,84 @@ def test_a_run_locked_by_another_process_is_left_to_it(tmp_path, capsys):
         with pytest.raises(RunBusy):  # and the lock excludes a second
             with run_lock(str(run_dir)):  # holder in this process too
                 pass
+
+
+def test_pretrainings_are_shared_by_stage_identity(tmp_path):
+    """Entries that pretrain alike share one pretraining folder; another
+    seed, schedule or annotation file gets its own, the probes their run's."""
+    from mmskelcl.utils.experiment.grid import plan, stage_base
+    from mmskelcl.utils.experiment.runs import RunSpec, parse_entry
+    from mmskelcl.utils.experiment.schedule import Schedule
+    demo_cfg = osp.join(ROOT, 'configs', 'demo')
+    pre = osp.join(demo_cfg, 'skeattnclr_stgcn_j_pretrain.py')
+    lin = osp.join(demo_cfg, 'skeattnclr_stgcn_j_linear.py')
+    bn = tmp_path / 'linear_bn.py'
+    bn.write_text(f'_base_ = [{lin!r}]\nmodel = dict(cls_head=dict('
+                  "type='ProbeHead', feat_norm='bn'))\n")
+
+    from mmskelcl.utils.demo_data.dataset import generate_demo_dataset
+    for name in ('a.pkl', 'b.pkl'):  # the same clips under two names
+        generate_demo_dataset(str(tmp_path / name), clips_per_class=4,
+                              num_subjects=4, val_subjects=1)
+
+    def spec(passes=2, ann='a.pkl'):
+        return RunSpec(repo=ROOT, work_dir=str(tmp_path / 'grid'),
+                       results_dir=str(tmp_path / 'res'),
+                       ann_file=str(tmp_path / ann),
+                       schedule=Schedule(passes=passes),
+                       probe_schedule=Schedule(passes=1))
+
+    def bases(sp, probe, seed=1):
+        run_dir = str(tmp_path / 'run')
+        return [stage_base(sp, run_dir, st, seed)
+                for st in plan(sp, parse_entry(f'{pre}>{probe}'))]
+
+    shared, own = bases(spec(), lin)
+    assert own == str(tmp_path / 'run')
+    assert osp.dirname(osp.dirname(shared)) == str(tmp_path / 'grid' /
+                                                   '_pretrain')
+    assert osp.basename(osp.dirname(shared)).startswith(
+        'skeattnclr_stgcn_j_pretrain-')
+    assert bases(spec(), str(bn))[0] == shared  # another probe: shared
+    assert bases(spec(), lin, seed=2)[0] == shared.replace('seed1', 'seed2')
+    assert bases(spec(passes=3), lin)[0] != shared
+    assert bases(spec(ann='b.pkl'), lin)[0] != shared
+
+
+def test_a_shared_stage_waits_for_the_run_training_it(tmp_path):
+    """While another process holds a shared stage's lock, a run needing it
+    says so and waits; it goes on once that process is gone (killed)."""
+    import threading
+
+    from mmskelcl.utils.experiment.grid import stage_lock
+    base = tmp_path / '_pretrain' / 'x' / 'seed1'
+    base.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, '-c', 'import fcntl, sys, time; '
+         f'f = open({str(base / "stage.lock")!r}, "a"); '
+         'fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); '
+         'time.sleep(600)'], stdout=subprocess.PIPE, text=True)
+    said, entered = [], threading.Event()
+
+    def run():
+        with stage_lock(str(base), said.append):
+            entered.set()
+
+    try:
+        assert holder.stdout.readline() == 'held\n'
+        t = threading.Thread(target=run)
+        t.start()
+        assert not entered.wait(1.0)  # waiting, not training a second time
+        assert said == [f'waiting for {base}: another run trains it']
+    finally:
+        holder.kill()
+        holder.wait()
+    assert entered.wait(30)
+    t.join()
+    said.clear()
+    with stage_lock(str(base), said.append):  # free: no message
+        pass
+    assert said == []
 
 
 def test_curves_epoch_means_by_hand(tmp_path, capsys):

@@ -9,8 +9,16 @@ run's JSON is written last, atomically; an existing JSON of the same run
 A run holds ``run.lock`` (``flock``, released when its process ends, so
 never stale) in its folder while it works: a second grid over the same
 work dir skips that run as *busy* instead of training it twice at once.
+
+A pretraining is shared by the entries that pretrain alike (same config,
+resolved options, annotation file and seed; e.g. ``PRE>LINEAR`` and
+``PRE>FINETUNE``): it
+lives in ``<work dir>/_pretrain/<config>-<hash>/seed<k>/`` and is trained
+once. Its folder's ``stage.lock`` is held while it trains; a run that needs
+it meanwhile waits for it instead of training it a second time.
 """
 import fcntl
+import hashlib
 import json
 import os
 import os.path as osp
@@ -57,6 +65,34 @@ def run_lock(run_dir: str) -> Iterator[None]:
             raise RunBusy(f'another process is running it (holds {path})'
                           ) from None
         yield
+
+
+@contextmanager
+def stage_lock(base: str, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold ``<base>/stage.lock``, waiting (and saying so) while another
+    run trains the shared stage."""
+    os.makedirs(base, exist_ok=True)
+    path = osp.join(base, 'stage.lock')
+    with open(path, 'a') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f'waiting for {base}: another run trains it')
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def stage_base(spec: RunSpec, run_dir: str, stage: dict, seed: int) -> str:
+    """Folder holding a stage's folder and log: the run's own, or for a
+    pretraining the one its entries share (``_pretrain/<config>-<hash>``,
+    the hash of the resolved config, options and annotation file)."""
+    if stage['name'] != 'pretrain':
+        return run_dir
+    stem = osp.splitext(osp.basename(stage['config']))[0]
+    ann = osp.abspath(spec.ann_file) if spec.ann_file else ''
+    key = hashlib.sha256(f'{stage["hash"]} {ann}'.encode()).hexdigest()
+    return osp.join(spec.work_dir, '_pretrain', f'{stem}-{key[:12]}',
+                    f'seed{seed}')
 
 
 def _rel(path: str, repo: str) -> str:
@@ -183,6 +219,44 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
                            say)
 
 
+def _train_stage(spec: RunSpec, entry: Entry, seed: int, st: dict,
+                 ckpt: Optional[str], base: str,
+                 say: Callable[[str], None]) -> dict:
+    """Train one stage in ``<base>/<name>`` unless done (its timing);
+    ``ckpt``: the previous stage's last checkpoint."""
+    folder = osp.join(base, st['name'])
+    log = osp.join(base, f'{st["name"]}.log')
+    final = osp.join(folder, f'epoch_{st["resolved"]["epochs"]}.pth')
+    done = _done(folder)
+    if done is not None:
+        return done
+    opts = list(st['options'])
+    if st.get('init') == 'pretrained':
+        opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
+    elif st.get('init') == 'random':
+        opts.append('model.backbone.init_cfg=None')
+    ann = ['--ann-file', spec.ann_file] if spec.ann_file else []
+    cmd = [sys.executable, osp.join(spec.repo, 'tools', 'train.py'),
+           osp.abspath(st['config']), '--work-dir', folder,
+           '--seed', str(seed), *ann]
+    resumed = _last_checkpoint(folder) is not None
+    # where this attempt starts: the attempts before it were not timed,
+    # so a table scales its time to the whole stage
+    start = _checkpoint_iter(folder, st['resolved']['iters_per_epoch'])
+    if resumed:
+        cmd.append('--resume')
+    if not spec.validate:
+        cmd.append('--no-validate')
+    say(f'[{entry.name} seed {seed}] {st["name"]}'
+        f'{" (resumed)" if resumed else ""}')
+    done = _stage(spec, cmd + ['--cfg-options', *opts], folder, log)
+    done.update(resumed=resumed, start_iter=start)
+    if not osp.isfile(final):
+        raise RunError(f'{final} missing after training (log: {log})')
+    _mark_done(folder, done)
+    return done
+
+
 def _run_stages(spec: RunSpec, entry: Entry, seed: int, stages: List[dict],
                 ident: dict, run_dir: str, out: str,
                 say: Callable[[str], None]) -> Tuple[str, dict]:
@@ -191,34 +265,15 @@ def _run_stages(spec: RunSpec, entry: Entry, seed: int, stages: List[dict],
     timing: Dict[str, dict] = {}
     ckpt = None
     for st in stages:
-        folder = osp.join(run_dir, st['name'])
-        log = osp.join(run_dir, f'{st["name"]}.log')
+        base = stage_base(spec, run_dir, st, seed)
+        folder = osp.join(base, st['name'])
         final = osp.join(folder, f'epoch_{st["resolved"]["epochs"]}.pth')
-        done = _done(folder)
-        if done is None:
-            opts = list(st['options'])
-            if st.get('init') == 'pretrained':
-                opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
-            elif st.get('init') == 'random':
-                opts.append('model.backbone.init_cfg=None')
-            cmd = [py, osp.join(spec.repo, 'tools', 'train.py'),
-                   osp.abspath(st['config']), '--work-dir', folder,
-                   '--seed', str(seed), *ann]
-            resumed = _last_checkpoint(folder) is not None
-            # where this attempt starts: the attempts before it were not
-            # timed, so a table scales its time to the whole stage
-            start = _checkpoint_iter(folder, st['resolved']['iters_per_epoch'])
-            if resumed:
-                cmd.append('--resume')
-            if not spec.validate:
-                cmd.append('--no-validate')
-            say(f'[{entry.name} seed {seed}] {st["name"]}'
-                f'{" (resumed)" if resumed else ""}')
-            done = _stage(spec, cmd + ['--cfg-options', *opts], folder, log)
-            done.update(resumed=resumed, start_iter=start)
-            if not osp.isfile(final):
-                raise RunError(f'{final} missing after training (log: {log})')
-            _mark_done(folder, done)
+        if base == run_dir:
+            done = _train_stage(spec, entry, seed, st, ckpt, base, say)
+        else:  # shared: trained by the first run that needs it
+            with stage_lock(base, say):
+                done = _train_stage(spec, entry, seed, st, ckpt, base, say)
+            done = dict(done, shared=_rel(folder, spec.work_dir))
         timing[st['name']] = done
         ckpt = final
     folder = osp.join(run_dir, 'test')

@@ -15,7 +15,7 @@ import os.path as osp
 from statistics import median
 from typing import Dict, List, Optional
 
-from .grid import _checkpoint_iter, _done, identity, plan
+from .grid import _checkpoint_iter, _done, identity, plan, stage_base
 from .logs import read_scalars
 from .runs import Entry, RunSpec, result_path
 from .table import run_minutes
@@ -37,7 +37,7 @@ def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
                        f'seed{seed}')
     info = []
     for st in stages:
-        folder = osp.join(run_dir, st['name'])
+        folder = osp.join(stage_base(spec, run_dir, st, seed), st['name'])
         total = st['resolved']['total_iters']
         rows = read_scalars(folder) if osp.isdir(folder) else []
         row = dict(name=st['name'], config=st['config'], total=total,
