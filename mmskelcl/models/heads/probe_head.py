@@ -15,7 +15,7 @@ on what their features encode. It is a switch of this project, not of
 the SkeAttnCLR paper or release (``feat_norm=None``, the default, is
 ``GCNHead``: same parameters, same state-dict keys, same output).
 """
-from typing import Dict, List, Optional, Union
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -37,9 +37,8 @@ class ProbeHead(GCNHead):
             (``BatchNorm1d(C, affine=False)``: batch statistics in
             training, running statistics in eval; nothing learnt).
         bn_eps (float): The BatchNorm's epsilon (MAE's probe: 1e-6).
-        init_cfg (dict or list[dict]): Initialisation, as ``GCNHead``.
         **kwargs: ``GCNHead``'s other arguments (``loss_cls``, ``dropout``,
-            ``average_clips``).
+            ``average_clips``, ``init_cfg``), with its defaults.
     """
 
     def __init__(self,
@@ -47,14 +46,11 @@ class ProbeHead(GCNHead):
                  in_channels: int,
                  feat_norm: Optional[str] = None,
                  bn_eps: float = 1e-6,
-                 init_cfg: Union[Dict, List[Dict]] = dict(
-                     type='Normal', layer='Linear', std=0.01),
                  **kwargs) -> None:
         if feat_norm not in FEAT_NORMS:
             raise ValueError(f'ProbeHead: feat_norm={feat_norm!r}; use None '
                              "(plain GCNHead) or 'bn'")
-        super().__init__(num_classes, in_channels, init_cfg=init_cfg,
-                         **kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         self.feat_norm = feat_norm
         self.norm = nn.BatchNorm1d(in_channels, eps=bn_eps, affine=False) \
             if feat_norm == 'bn' else None
