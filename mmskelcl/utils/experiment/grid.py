@@ -12,10 +12,10 @@ work dir skips that run as *busy* instead of training it twice at once.
 
 A pretraining is shared by the entries that pretrain alike (same config,
 resolved options, annotation file and seed; e.g. ``PRE>LINEAR`` and
-``PRE>FINETUNE``): it
-lives in ``<work dir>/_pretrain/<config>-<hash>/seed<k>/`` and is trained
-once. Its folder's ``stage.lock`` is held while it trains; a run that needs
-it meanwhile waits for it instead of training it a second time.
+``PRE>FINETUNE``): it lives in ``<work dir>/_pretrain/<config>-<hash>/
+seed<k>/`` and is trained once. Its folder's ``stage.lock`` is held while
+it trains; a run that needs it meanwhile waits instead of training it a
+second time.
 """
 import fcntl
 import hashlib
@@ -271,7 +271,8 @@ def _run_stages(spec: RunSpec, entry: Entry, seed: int, stages: List[dict],
         if base == run_dir:
             done = _train_stage(spec, entry, seed, st, ckpt, base, say)
         else:  # shared: trained by the first run that needs it
-            with stage_lock(base, say):
+            with stage_lock(base, lambda m: say(
+                    f'[{entry.name} seed {seed}] {m}')):
                 done = _train_stage(spec, entry, seed, st, ckpt, base, say)
             done = dict(done, shared=_rel(folder, spec.work_dir))
         timing[st['name']] = done
