@@ -709,3 +709,22 @@ def test_an_untimed_stage_is_paced_by_its_config_then_its_kind():
         'other 1': 10 * 4.5})  # no kind timed: median of every stage
     assert remaining_seconds(runs[1:2])['pre>lin_bn 1'] != \
         remaining_seconds(runs[1:2])['pre>lin_bn 1']  # nothing timed: nan
+
+
+def test_a_shared_pretraining_counts_once_in_the_time_left():
+    """Two probes waiting on one pretraining (same folder): its 150
+    iterations count for the first run only; probes and another seed's
+    pretraining count in full."""
+    from mmskelcl.utils.experiment.status import remaining_seconds
+
+    def stage(name, config, folder, total=150):
+        return dict(name=name, config=config, folder=folder, total=total,
+                    done=0, saved=0, sec_per_iter=2.0)
+
+    runs = [dict(entry=f'pre>{probe}', seed=seed, state='waiting', stages=[
+        stage('pretrain', 'pre.py', f'_pretrain/pre-x/seed{seed}/pretrain'),
+        stage('train', f'{probe}.py', f'pre+{probe}/seed{seed}/train', 50)])
+        for seed in (1, 2) for probe in ('lin', 'bn')]
+    assert remaining_seconds(runs) == pytest.approx({
+        'pre>lin 1': 300 + 100, 'pre>bn 1': 100,
+        'pre>lin 2': 300 + 100, 'pre>bn 2': 100})

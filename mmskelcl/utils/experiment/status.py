@@ -40,8 +40,9 @@ def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
         folder = osp.join(stage_base(spec, run_dir, st, seed), st['name'])
         total = st['resolved']['total_iters']
         rows = read_scalars(folder) if osp.isdir(folder) else []
-        row = dict(name=st['name'], config=st['config'], total=total,
-                   done=0, saved=0, sec_per_iter=_sec_per_iter(rows))
+        row = dict(name=st['name'], config=st['config'], folder=folder,
+                   total=total, done=0, saved=0,
+                   sec_per_iter=_sec_per_iter(rows))
         if _done(folder) is not None:
             row['done'] = row['saved'] = total
         elif rows:
@@ -68,7 +69,9 @@ def remaining_seconds(runs: List[dict]) -> Dict[str, float]:
     median pace of its config's timed stages, else of the timed stages of
     its kind (``pretrain`` or ``train``: a probe untimed beside timed
     probes and pretrainings is paced as a probe), else of every timed
-    stage; ``nan`` where nothing of the grid has been timed yet."""
+    stage; ``nan`` where nothing of the grid has been timed yet. A stage
+    that runs share (a pretraining, same ``folder``) counts once, for the
+    first of them."""
     by_config: Dict[str, List[float]] = {}
     by_name: Dict[str, List[float]] = {}
     for r in runs:
@@ -88,11 +91,17 @@ def remaining_seconds(runs: List[dict]) -> Dict[str, float]:
         return float('nan')
 
     out = {}
+    counted = set()
     for r in runs:
         if r['state'] not in ('training', 'waiting'):
             continue
         total = 0.0
         for st in r['stages']:
+            folder = st.get('folder')
+            if folder is not None:
+                if folder in counted:
+                    continue
+                counted.add(folder)
             rate = st['sec_per_iter'] or pace(st)
             total += (st['total'] - st['saved']) * rate
         out[f'{r["entry"]} {r["seed"]}'] = total
