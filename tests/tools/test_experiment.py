@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -518,6 +519,23 @@ def test_status_states_and_time_left_by_hand(tmp_path, capsys):
     assert 'train 4/6 it (checkpoint at 3)' in out
 
 
+@contextmanager
+def _hold_lock(path):
+    """Another process holds ``path``'s flock until the block ends; then it
+    is killed (so nothing releases the lock but the process's death)."""
+    holder = subprocess.Popen(
+        [sys.executable, '-c', 'import fcntl, time; '
+         f'f = open({str(path)!r}, "a"); '
+         'fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); '
+         'time.sleep(600)'], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == 'held\n'
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_run_locked_by_another_process_is_left_to_it(tmp_path, capsys):
     """Two grids over one work dir: a run whose lock another process holds
     is reported busy and not started (no stage folder, no JSON); the lock
@@ -535,13 +553,7 @@ def test_a_run_locked_by_another_process_is_left_to_it(tmp_path, capsys):
     entry = parse_entry(osp.join(ROOT, 'configs', 'demo', 'ctrgcn_j.py'))
     run_dir = tmp_path / 'grid' / 'ctrgcn_j' / 'seed1'
     run_dir.mkdir(parents=True)
-    holder = subprocess.Popen(
-        [sys.executable, '-c', 'import fcntl, sys, time; '
-         f'f = open({str(run_dir / "run.lock")!r}, "a"); '
-         'fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); '
-         'time.sleep(600)'], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline() == 'held\n'
+    with _hold_lock(run_dir / 'run.lock'):
         res = run_grid(spec, [entry], [1], jobs=1)
         assert [r['status'] for r in res] == ['busy']
         assert 'busy: another process is running it' in capsys.readouterr(
@@ -559,9 +571,6 @@ def test_a_run_locked_by_another_process_is_left_to_it(tmp_path, capsys):
         with pytest.raises(RunBusy):
             with run_lock(str(run_dir)):
                 pass
-    finally:
-        holder.kill()
-        holder.wait()
     with run_lock(str(run_dir)):  # the killed holder left no stale lock
         with pytest.raises(RunBusy):  # and the lock excludes a second
             with run_lock(str(run_dir)):  # holder in this process too
@@ -618,26 +627,17 @@ def test_a_shared_stage_waits_for_the_run_training_it(tmp_path):
     from mmskelcl.utils.experiment.grid import stage_lock
     base = tmp_path / '_pretrain' / 'x' / 'seed1'
     base.mkdir(parents=True)
-    holder = subprocess.Popen(
-        [sys.executable, '-c', 'import fcntl, sys, time; '
-         f'f = open({str(base / "stage.lock")!r}, "a"); '
-         'fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); '
-         'time.sleep(600)'], stdout=subprocess.PIPE, text=True)
     said, entered = [], threading.Event()
 
     def run():
         with stage_lock(str(base), said.append):
             entered.set()
 
-    try:
-        assert holder.stdout.readline() == 'held\n'
+    with _hold_lock(base / 'stage.lock'):
         t = threading.Thread(target=run)
         t.start()
         assert not entered.wait(1.0)  # waiting, not training a second time
         assert said == [f'waiting for {base}: another run trains it']
-    finally:
-        holder.kill()
-        holder.wait()
     assert entered.wait(30)
     t.join()
     said.clear()

@@ -29,7 +29,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import (Callable, ContextManager, Dict, Iterator, List, Optional,
+                    Tuple)
 
 from ...engine.epoch_seed_hook import INITIAL_WEIGHTS
 from ..safe_pickle import safe_load
@@ -54,32 +55,37 @@ class RunBusy(RuntimeError):
 
 
 @contextmanager
-def run_lock(run_dir: str) -> Iterator[None]:
-    """Hold ``<run_dir>/run.lock`` or raise :class:`RunBusy`."""
-    os.makedirs(run_dir, exist_ok=True)
-    path = osp.join(run_dir, 'run.lock')
+def _flock(path: str, on_busy: Callable[[], None]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path``; while another process holds
+    it, ``on_busy()`` either raises or returns, and then this waits."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'a') as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            busy = False
         except BlockingIOError:
-            raise RunBusy(f'another process is running it (holds {path})'
-                          ) from None
-        yield
-
-
-@contextmanager
-def stage_lock(base: str, say: Callable[[str], None]) -> Iterator[None]:
-    """Hold ``<base>/stage.lock``, waiting (and saying so) while another
-    run trains the shared stage."""
-    os.makedirs(base, exist_ok=True)
-    path = osp.join(base, 'stage.lock')
-    with open(path, 'a') as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            say(f'waiting for {base}: another run trains it')
+            busy = True
+        if busy:
+            on_busy()
             fcntl.flock(f, fcntl.LOCK_EX)
         yield
+
+
+def run_lock(run_dir: str) -> ContextManager[None]:
+    """Hold ``<run_dir>/run.lock`` or raise :class:`RunBusy`."""
+    path = osp.join(run_dir, 'run.lock')
+
+    def busy() -> None:
+        raise RunBusy(f'another process is running it (holds {path})')
+
+    return _flock(path, busy)
+
+
+def stage_lock(base: str, say: Callable[[str], None]) -> ContextManager[None]:
+    """Hold ``<base>/stage.lock``, waiting (and saying so) while another
+    run trains the shared stage."""
+    return _flock(osp.join(base, 'stage.lock'),
+                  lambda: say(f'waiting for {base}: another run trains it'))
 
 
 def stage_base(spec: RunSpec, run_dir: str, stage: dict, seed: int) -> str:
@@ -221,15 +227,15 @@ def run_one(spec: RunSpec, entry: Entry, seed: int,
 
 def _train_stage(spec: RunSpec, entry: Entry, seed: int, st: dict,
                  ckpt: Optional[str], base: str,
-                 say: Callable[[str], None]) -> dict:
-    """Train one stage in ``<base>/<name>`` unless done (its timing);
-    ``ckpt``: the previous stage's last checkpoint."""
+                 say: Callable[[str], None]) -> Tuple[dict, str]:
+    """Train one stage in ``<base>/<name>`` unless done; its timing and
+    last checkpoint. ``ckpt``: the previous stage's last checkpoint."""
     folder = osp.join(base, st['name'])
     log = osp.join(base, f'{st["name"]}.log')
     final = osp.join(folder, f'epoch_{st["resolved"]["epochs"]}.pth')
     done = _done(folder)
     if done is not None:
-        return done
+        return done, final
     opts = list(st['options'])
     if st.get('init') == 'pretrained':
         opts.append(f'model.backbone.init_cfg.checkpoint={ckpt}')
@@ -254,7 +260,7 @@ def _train_stage(spec: RunSpec, entry: Entry, seed: int, st: dict,
     if not osp.isfile(final):
         raise RunError(f'{final} missing after training (log: {log})')
     _mark_done(folder, done)
-    return done
+    return done, final
 
 
 def _run_stages(spec: RunSpec, entry: Entry, seed: int, stages: List[dict],
@@ -266,17 +272,17 @@ def _run_stages(spec: RunSpec, entry: Entry, seed: int, stages: List[dict],
     ckpt = None
     for st in stages:
         base = stage_base(spec, run_dir, st, seed)
-        folder = osp.join(base, st['name'])
-        final = osp.join(folder, f'epoch_{st["resolved"]["epochs"]}.pth')
         if base == run_dir:
-            done = _train_stage(spec, entry, seed, st, ckpt, base, say)
+            done, ckpt = _train_stage(spec, entry, seed, st, ckpt, base,
+                                      say)
         else:  # shared: trained by the first run that needs it
             with stage_lock(base, lambda m: say(
                     f'[{entry.name} seed {seed}] {m}')):
-                done = _train_stage(spec, entry, seed, st, ckpt, base, say)
-            done = dict(done, shared=_rel(folder, spec.work_dir))
+                done, ckpt = _train_stage(spec, entry, seed, st, ckpt, base,
+                                          say)
+            done = dict(done, shared=_rel(osp.join(base, st['name']),
+                                          spec.work_dir))
         timing[st['name']] = done
-        ckpt = final
     folder = osp.join(run_dir, 'test')
     dump = osp.join(folder, 'scores.pkl')
     done = _done(folder)
