@@ -82,11 +82,44 @@ def test_cancelling_diffs_print_as_zero(tmp_path):
     assert '-0.00' not in to_markdown(s)
 
 
-def _png_width(path):
+def _png_size(path):
+    """(width, height) in pixels, from the PNG header."""
     with open(path, 'rb') as f:
         head = f.read(24)
     assert head[:8] == b'\x89PNG\r\n\x1a\n'
-    return int.from_bytes(head[16:20], 'big')
+    return (int.from_bytes(head[16:20], 'big'),
+            int.from_bytes(head[20:24], 'big'))
+
+
+def test_plot_panels_group_each_baseline_with_its_methods():
+    """The plot's columns: a baseline with the methods paired with it (a
+    method listed after other encoders joins its baseline's column; one
+    without a seed in common stands alone, as does an unpaired entry), in
+    table order; the tick labels drop what the column shares."""
+    from mmskelcl.utils.experiment.table import families, short_label
+    pre = 'skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear'
+    rnd = 'random>skeattnclr_stgcn_j_linear'
+    runs = {'ctrgcn_j': [1, 2], 'csre_ctrgcn_j': [1, 2], 'hcn_j': [1],
+            'csre_hcn_j': [2], 'cacl_frhead_csre_ctrgcn_j': [1],
+            'stgcnpp_j': [1], rnd: [1], pre: [1]}
+    results = {e: {k: _record(e, k, 80.0 + k) for k in seeds}
+               for e, seeds in runs.items()}
+    s = summarize(results, expect=['ctrgcn_j:1,2', 'hcn_j:1',
+                                   'csre_hcn_j:2', 'csre_ctrgcn_j:1,2',
+                                   'cacl_frhead_csre_ctrgcn_j:1'])
+    got = [([r['entry'] for r in rows], [p['entry'] for p in pairs])
+           for rows, pairs in families(s)]
+    assert got == [
+        (['ctrgcn_j', 'csre_ctrgcn_j', 'cacl_frhead_csre_ctrgcn_j'],
+         ['csre_ctrgcn_j', 'cacl_frhead_csre_ctrgcn_j']),
+        (['hcn_j'], []), (['csre_hcn_j'], []),
+        ([rnd, pre], [pre]), (['stgcnpp_j'], [])]
+    assert [short_label(e, 'ctrgcn_j') for e in got[0][0]] == [
+        'ctrgcn_j', 'csre', 'cacl_frhead_csre']
+    assert short_label(pre, rnd) == 'skeattnclr_stgcn_j_pretrain'
+    assert short_label(rnd, rnd) == 'random'
+    assert short_label('hcn_j', 'ctrgcn_j') == 'hcn_j'  # not a suffix
+    assert short_label('csre_hcn_j', 'csre_hcn_j') == 'csre_hcn_j'
 
 
 def test_table_by_hand(tmp_path):
@@ -128,17 +161,17 @@ def test_table_by_hand(tmp_path):
     out = tmp_path / 'table.md'
     assert write_table(str(tmp_path), out=str(out)) == out.read_text()
     assert (tmp_path / 'table.png').stat().st_size > 1000
-    # the paired differences get their own panel: the same two entries
-    # without a seed in common (no difference to draw) give the one-panel
-    # figure, narrower
+    # the paired differences get their own row of panels: the same two
+    # entries without a seed in common (no difference to draw) give the
+    # one-row figure, lower
     alone = tmp_path / 'alone'
     alone.mkdir()
     for r in recs[:3] + [_record('csre_ctrgcn_j', 4, 83.0)]:
         with open(alone / f'{r["entry"]}_seed{r["seed"]}.json', 'w') as f:
             json.dump(r, f)
     write_table(str(alone), out=str(alone / 'table.md'))
-    assert _png_width(alone / 'table.png') < _png_width(
-        tmp_path / 'table.png')
+    assert _png_size(alone / 'table.png')[1] < 0.7 * _png_size(
+        tmp_path / 'table.png')[1]
     doc = tmp_path / 'doc.md'
     key = str(tmp_path)
     doc.write_text(f'head\n<!-- experiment-table {key} -->\nold\n'
@@ -675,7 +708,7 @@ def test_curves_epoch_means_by_hand(tmp_path, capsys):
     tool = load_tool('experiment.py')
     out = tmp_path / 'curves.png'
     assert tool.main(['curves', str(tmp_path), '--out', str(out)]) == 0
-    assert _png_width(out) > 500
+    assert _png_size(out)[0] > 500
     assert '2 run(s)' in capsys.readouterr().out
     with pytest.raises(SystemExit, match='no training log'):
         tool.main(['curves', str(tmp_path / 'ctrgcn_j'), '--out', str(out)])

@@ -202,55 +202,117 @@ def to_markdown(summary: dict) -> str:
 
 
 def _points(ax, labels: List[str], series: List[Dict[int, float]],
-            colour: Dict[int, str]) -> None:
+            colour: Dict[int, str], at: Optional[List[int]] = None) -> None:
     """Per-seed dots (one colour per seed, so a seed's runs can be followed
-    across entries) and mean +- sd (black diamond) per label."""
-    for i, vals in enumerate(series):
+    across entries) and mean +- sd (black diamond) per label, at x
+    positions ``at`` (default 0, 1, ...)."""
+    at = list(range(len(labels))) if at is None else at
+    for i, vals in zip(at, series):
         for k, (seed, v) in enumerate(sorted(vals.items())):
             ax.scatter([i - 0.12 + 0.08 * (k % 4)], [v], s=16, zorder=3,
                        color=colour[seed])
         mean, sd = mean_sd(list(vals.values()))
         ax.errorbar([i + 0.25], [mean], yerr=[sd or 0], fmt='D',
                     color='black', capsize=4, markersize=5)
-    ax.set_xticks(range(len(labels)))
+    ax.set_xticks(at)
     ax.set_xticklabels(labels, rotation=30, ha='right', fontsize=8)
+    ax.set_xlim(-0.5, max(at, default=0) + 0.5)
     ax.grid(axis='y', alpha=0.3)
 
 
+def families(summary: dict) -> List[Tuple[List[dict], List[dict]]]:
+    """The finished rows grouped with their baseline, in table order: per
+    family its rows (the baseline's among them) and its pairs that have a
+    seed in common; a row paired with nothing is a family of its own."""
+    pairs = [p for p in summary['pairs'] if p['diffs']]
+    base = {p['entry']: p['baseline'] for p in pairs}
+    out: Dict[str, Tuple[List[dict], List[dict]]] = {}
+    for r in summary['rows']:
+        if r['values']:
+            key = base.get(r['entry'], r['entry'])
+            out.setdefault(key, ([], []))[0].append(r)
+    for p in pairs:
+        out[p['baseline']][1].append(p)
+    return list(out.values())
+
+
+def _min_span(ax, span: float) -> None:
+    """Widen the y range to at least ``span`` around its middle, so that
+    a panel of close values does not blow a 0.2-point gap up to its
+    height."""
+    lo, hi = ax.get_ylim()
+    if hi - lo < span:
+        mid = (lo + hi) / 2
+        ax.set_ylim(mid - span / 2, mid + span / 2)
+
+
+def short_label(entry: str, baseline: str) -> str:
+    """``entry``'s tick label in its baseline's panel: the method prefix of
+    ``<method>_<baseline>`` (``cacl_ctrgcn_j`` -> ``cacl``), the pretraining
+    of ``PRE>PROBE`` against ``random>PROBE`` (``random`` for the
+    baseline), else the whole name."""
+    if '>' in baseline:
+        probe = '>' + baseline.split('>', 1)[1]
+        return entry[:-len(probe)] if entry.endswith(probe) else entry
+    suffix = '_' + baseline
+    return entry[:-len(suffix)] if entry.endswith(suffix) else entry
+
+
 def plot(summary: dict, path: str) -> None:
-    """Left: per-seed values of each entry, mean +- sd. Right (when any
-    pair has a seed in common): each method's paired difference to its
-    baseline per seed, mean +- sd, and the zero line."""
+    """One column of panels per family (a baseline and the methods paired
+    with it, each on its own scale). Top: per-seed values of each entry,
+    mean +- sd. Bottom (when any pair has a seed in common): each method's
+    paired difference to its baseline per seed, mean +- sd, the zero
+    line."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = [r for r in summary['rows'] if r['values']]
-    pairs = [p for p in summary['pairs'] if p['diffs']]
-    seeds = sorted({s for r in rows for s in r['values']})
+    fams = families(summary)
+    seeds = sorted({s for rows, _ in fams for r in rows for s in r['values']})
     cycle = plt.rcParams['axes.prop_cycle'].by_key()['color']
     colour = {s: cycle[i % len(cycle)] for i, s in enumerate(seeds)}
-    widths = [max(len(rows), 1)] + ([max(len(pairs), 1)] if pairs else [])
+    widths = [len(rows) for rows, _ in fams] or [1]
+    paired = any(pairs for _, pairs in fams)
     fig, axes = plt.subplots(
-        1, len(widths), squeeze=False, gridspec_kw=dict(width_ratios=widths),
-        figsize=(1.6 + 0.9 * sum(widths), 3.8))
-    ax = axes[0][0]
-    _points(ax, [r['entry'] for r in rows], [r['values'] for r in rows],
-            colour)
-    ax.set_ylabel(f'{summary["metric"]} (%)')
-    ax.set_title('per seed, mean +- sd', fontsize=9)
-    if pairs:
-        ax = axes[0][1]
-        _points(ax, [p['entry'] for p in pairs], [p['diffs'] for p in pairs],
-                colour)
+        1 + paired, len(widths), squeeze=False,
+        gridspec_kw=dict(width_ratios=widths),
+        figsize=(1.2 + 0.6 * sum(widths) + 0.5 * len(widths),
+                 3.2 + 2.6 * paired))
+    for k, (rows, pairs) in enumerate(fams):
+        ax = axes[0][k]
+        base = pairs[0]['baseline'] if pairs else rows[0]['entry']
+        _points(ax, [short_label(r['entry'], base) for r in rows],
+                [r['values'] for r in rows], colour)
+        if '>' in base:  # the probe, less what it shares with the pretraining
+            probe = base.split('>', 1)[1]
+            pre = [r['entry'].split('>')[0] for r in rows]
+            stem = osp.commonprefix([probe] +
+                                    [e for e in pre if e != 'random'])
+            ax.set_title(f'probe {probe[stem.rfind("_") + 1:]}', fontsize=8)
+        _min_span(ax, 4.0)
+        if not paired:
+            continue
+        ax = axes[1][k]
+        if not pairs:
+            ax.axis('off')
+            continue
+        names = [r['entry'] for r in rows]
+        _points(ax, [short_label(p['entry'], base) for p in pairs],
+                [p['diffs'] for p in pairs], colour,
+                at=[names.index(p['entry']) for p in pairs])
+        ax.set_xlim(-0.5, len(rows) - 0.5)  # under the entries above
         ax.axhline(0, color='grey', linewidth=1)
-        ax.set_ylabel('minus its baseline (points)')
-        ax.set_title('paired difference (same seed)', fontsize=9)
+        _min_span(ax, 4.0)
+    axes[0][0].set_ylabel(f'{summary["metric"]} (%), mean +- sd')
+    if paired:
+        first = next(k for k, (_, pairs) in enumerate(fams) if pairs)
+        axes[1][first].set_ylabel('minus its baseline,\nsame seed (points)')
     handles = [plt.Line2D([], [], marker='o', linestyle='', color=c,
                           label=f'seed {s}') for s, c in colour.items()]
     if handles:
         fig.legend(handles=handles, loc='upper right', fontsize=7,
                    ncol=len(handles), frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
