@@ -122,6 +122,20 @@ def test_plot_panels_group_each_baseline_with_its_methods():
     assert short_label('csre_hcn_j', 'csre_hcn_j') == 'csre_hcn_j'
 
 
+def test_probe_title_drops_the_words_shared_with_the_pretraining():
+    """A probe family's panel title: the probe less the words it shares
+    with its pretraining, cut at a word boundary; the whole probe when only
+    the random backbone is probed."""
+    from mmskelcl.utils.experiment.table import probe_title
+    rnd = 'random>skeattnclr_stgcn_j_linear_bn'
+    pre = 'skeattnclr_stgcn_j_pretrain>skeattnclr_stgcn_j_linear_bn'
+    assert probe_title(rnd, [rnd, pre]) == 'probe linear_bn'
+    # 'skeattnclr_stgcn_j_l' in common with 'lite': cut back to the word
+    lite = 'skeattnclr_stgcn_j_lite>skeattnclr_stgcn_j_linear_bn'
+    assert probe_title(rnd, [rnd, lite]) == 'probe linear_bn'
+    assert probe_title(rnd, [rnd]) == 'probe skeattnclr_stgcn_j_linear_bn'
+
+
 def test_table_by_hand(tmp_path):
     recs = [_record('ctrgcn_j', 1, 80.0), _record('ctrgcn_j', 2, 84.0),
             _record('ctrgcn_j', 3, 82.0),

@@ -258,6 +258,21 @@ def short_label(entry: str, baseline: str) -> str:
     return entry[:-len(suffix)] if entry.endswith(suffix) else entry
 
 
+def probe_title(baseline: str, entries: Sequence[str]) -> str:
+    """The title of a ``random>PROBE`` family's panel: the probe less the
+    words it shares with the family's pretrainings
+    (``skeattnclr_stgcn_j_linear_bn`` under ``skeattnclr_stgcn_j_pretrain``
+    -> ``probe linear_bn``); the whole probe when only ``random`` probes
+    it."""
+    probe = baseline.split('>', 1)[1]
+    pre = [e.split('>', 1)[0] for e in entries]
+    pre = [p for p in pre if p != 'random']
+    if not pre:
+        return f'probe {probe}'
+    stem = osp.commonprefix([probe] + pre)
+    return f'probe {probe[stem.rfind("_") + 1:]}'
+
+
 def plot(summary: dict, path: str) -> None:
     """One column of panels per family (a baseline and the methods paired
     with it, each on its own scale). Top: per-seed values of each entry,
@@ -283,12 +298,9 @@ def plot(summary: dict, path: str) -> None:
         base = pairs[0]['baseline'] if pairs else rows[0]['entry']
         _points(ax, [short_label(r['entry'], base) for r in rows],
                 [r['values'] for r in rows], colour)
-        if '>' in base:  # the probe, less what it shares with the pretraining
-            probe = base.split('>', 1)[1]
-            pre = [r['entry'].split('>')[0] for r in rows]
-            stem = osp.commonprefix([probe] +
-                                    [e for e in pre if e != 'random'])
-            ax.set_title(f'probe {probe[stem.rfind("_") + 1:]}', fontsize=8)
+        if '>' in base:
+            ax.set_title(probe_title(base, [r['entry'] for r in rows]),
+                         fontsize=8)
         _min_span(ax, 4.0)
         if not paired:
             continue
