@@ -124,8 +124,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='all seeds of an entry before the next entry '
                    '(default: seed-major, each seed a full paired set)')
     s = sub.add_parser('status', help='where a grid stands (finished, '
-                       'training, waiting runs) and the time it still '
-                       'needs; same arguments as run, nothing is started',
+                       'training, stopped, waiting runs) and the time it '
+                       'still needs; same arguments as run, nothing is '
+                       'started',
                        formatter_class=DefaultsHelpFormatter)
     add_grid_args(s)
     c = sub.add_parser('curves', help='training curves (per-epoch loss '

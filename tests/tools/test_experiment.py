@@ -8,6 +8,7 @@ import os
 import os.path as osp
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -551,6 +552,22 @@ def test_status_states_and_time_left_by_hand(tmp_path, capsys):
     assert remaining_seconds(runs) == pytest.approx({
         'cacl_ctrgcn_j 1': 4.5, 'ctrgcn_j 2': 12.0, 'cacl_ctrgcn_j 2': 9.0})
     assert lines[-1].startswith('1 finished, 1 training, 2 waiting')
+    # that run's lock, released (a failed run) or naming a killed holder:
+    # stopped, its time left the same
+    lock = train.parent / 'run.lock'
+    for holder in ('released\n', f'{_dead_pid()} {socket.gethostname()}\n'):
+        lock.write_text(holder)
+        runs[1] = run_status(spec, ec, 1)
+        assert runs[1]['state'] == 'stopped'
+        lines = format_status(runs, jobs=2).splitlines()
+        assert lines[1].startswith('cacl_ctrgcn_j seed 1: stopped, train '
+                                   '4/6 it (checkpoint at 3), about 0 min')
+        assert lines[-1].startswith('1 finished, 1 stopped, 2 waiting; '
+                                    'about 0.0 h of runs left')
+        assert remaining_seconds(runs)['cacl_ctrgcn_j 1'] == 4.5
+    lock.write_text(f'{os.getpid()} {socket.gethostname()}\n')
+    assert run_status(spec, ec, 1)['state'] == 'training'
+    lock.unlink()
     # a JSON of another schedule is reported, not taken as finished
     with open(result_path(spec, ec, 2), 'w') as f:
         json.dump(dict(identity={'other': 1}, top1=1.0, wall_s=1.0), f)
@@ -581,6 +598,49 @@ def _hold_lock(path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def _dead_pid():
+    """The id of a process that has ended."""
+    p = subprocess.Popen([sys.executable, '-c', ''])
+    p.wait()
+    return p.pid
+
+
+def test_run_lock_names_its_holder_and_tells_a_killed_one(tmp_path):
+    """``run.lock`` names the process holding it: ``run_active`` is true
+    while that process lives, false once it is killed or released the
+    lock, and unknown for a lock of another host or without a holder."""
+    from mmskelcl.utils.experiment.grid import run_active, run_lock
+    run_dir = tmp_path / 'run'
+    lock = run_dir / 'run.lock'
+    assert run_active(str(run_dir)) is None  # never locked
+    holder = subprocess.Popen(
+        [sys.executable, '-c', f'import sys, time; sys.path.insert(0, '
+         f'{ROOT!r}); from mmskelcl.utils.experiment.grid import run_lock; '
+         f'lock = run_lock({str(run_dir)!r}); lock.__enter__(); '
+         'print("held", flush=True); time.sleep(600)'],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == 'held\n'
+        assert lock.read_text() == f'{holder.pid} {socket.gethostname()}\n'
+        assert run_active(str(run_dir)) is True
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_active(str(run_dir)) is False  # killed: its holder is gone
+    with run_lock(str(run_dir)):
+        assert run_active(str(run_dir)) is True
+    assert lock.read_text() == 'released\n'
+    assert run_active(str(run_dir)) is False
+    with pytest.raises(RuntimeError):
+        with run_lock(str(run_dir)):  # a run that fails releases it too
+            raise RuntimeError('failed')
+    assert lock.read_text() == 'released\n'
+    lock.write_text(f'{os.getpid()} not-{socket.gethostname()}\n')
+    assert run_active(str(run_dir)) is None
+    lock.write_text('')  # a lock of a grid before holders were recorded
+    assert run_active(str(run_dir)) is None
 
 
 def test_a_run_locked_by_another_process_is_left_to_it(tmp_path, capsys):

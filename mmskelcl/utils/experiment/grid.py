@@ -9,6 +9,9 @@ run's JSON is written last, atomically; an existing JSON of the same run
 A run holds ``run.lock`` (``flock``, released when its process ends, so
 never stale) in its folder while it works: a second grid over the same
 work dir skips that run as *busy* instead of training it twice at once.
+The file names its holder (``<pid> <host>``), and says ``released`` once
+the run ends or fails, so that ``status`` tells a run in progress from one
+whose process was killed (:func:`run_active`).
 
 A pretraining is shared by the entries that pretrain alike (same config,
 resolved options, annotation file and seed; e.g. ``PRE>LINEAR`` and
@@ -29,8 +32,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import (Callable, ContextManager, Dict, Iterator, List, Optional,
-                    Tuple)
+from typing import (IO, Callable, ContextManager, Dict, Iterator, List,
+                    Optional, Tuple)
 
 from ...engine.epoch_seed_hook import INITIAL_WEIGHTS
 from ..safe_pickle import safe_load
@@ -55,9 +58,10 @@ class RunBusy(RuntimeError):
 
 
 @contextmanager
-def _flock(path: str, on_busy: Callable[[], None]) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path``; while another process holds
-    it, ``on_busy()`` either raises or returns, and then this waits."""
+def _flock(path: str, on_busy: Callable[[], None]) -> Iterator[IO[str]]:
+    """Hold an exclusive ``flock`` on ``path`` (yields the file, opened for
+    appending); while another process holds it, ``on_busy()`` either
+    raises or returns, and then this waits."""
     os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'a') as f:
         try:
@@ -68,20 +72,59 @@ def _flock(path: str, on_busy: Callable[[], None]) -> Iterator[None]:
         if busy:
             on_busy()
             fcntl.flock(f, fcntl.LOCK_EX)
-        yield
+        yield f
 
 
-def run_lock(run_dir: str) -> ContextManager[None]:
-    """Hold ``<run_dir>/run.lock`` or raise :class:`RunBusy`."""
+def _rewrite(f: IO[str], text: str) -> None:
+    f.truncate(0)
+    f.write(text)
+    f.flush()
+
+
+@contextmanager
+def run_lock(run_dir: str) -> Iterator[None]:
+    """Hold ``<run_dir>/run.lock`` or raise :class:`RunBusy`; the file
+    names the holder while it holds it and says ``released`` after."""
     path = osp.join(run_dir, 'run.lock')
 
     def busy() -> None:
         raise RunBusy(f'another process is running it (holds {path})')
 
-    return _flock(path, busy)
+    with _flock(path, busy) as f:
+        _rewrite(f, f'{os.getpid()} {socket.gethostname()}\n')
+        try:
+            yield
+        finally:
+            _rewrite(f, 'released\n')
 
 
-def stage_lock(base: str, say: Callable[[str], None]) -> ContextManager[None]:
+def run_active(run_dir: str) -> Optional[bool]:
+    """Whether a process works on the run in ``run_dir`` now, from its
+    ``run.lock``: ``False`` once released, or when the holder it names (on
+    this host) is gone (killed); ``None`` where that cannot be told (never
+    locked, a holder on another host, a lock written before holders were
+    recorded). A process id reused since is taken for the holder."""
+    try:
+        with open(osp.join(run_dir, 'run.lock')) as f:
+            words = f.read().split()
+    except FileNotFoundError:
+        return None
+    if words == ['released']:
+        return False
+    if len(words) != 2 or not words[0].isdigit() \
+            or words[1] != socket.gethostname():
+        return None
+    try:
+        os.kill(int(words[0]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        pass
+    return True
+
+
+def stage_lock(base: str,
+               say: Callable[[str], None]) -> ContextManager[IO[str]]:
     """Hold ``<base>/stage.lock``, waiting (and saying so) while another
     run trains the shared stage."""
     return _flock(osp.join(base, 'stage.lock'),

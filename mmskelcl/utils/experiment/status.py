@@ -1,12 +1,14 @@
-"""Where a grid stands: per run finished / training / waiting, and the time
-it still needs.
+"""Where a grid stands: per run finished / training / stopped / waiting,
+and the time it still needs.
 
 Read from the grid's folders only (nothing is started or changed): a run
 is *finished* when its JSON exists with the run's identity, a stage is
 *done* when its folder holds ``done.json``, and a stage in progress
 reports the last iteration of its ``scalars.json`` and its last checkpoint
 (an interrupted run resumes from that checkpoint, so iterations logged
-after it are done again). Seconds per iteration are the median logged
+after it are done again). A started run is *stopped* when no process
+works on it (its ``run.lock`` is released, or names a process of this host
+that is gone): it resumes when the grid runs again. Seconds per iteration are the median logged
 ``time`` of a stage's last 20 log lines; a waiting run is estimated from
 the runs of the same config, else from every run of the grid.
 """
@@ -15,7 +17,8 @@ import os.path as osp
 from statistics import median
 from typing import Dict, List, Optional
 
-from .grid import _checkpoint_iter, _done, identity, plan, stage_base
+from .grid import (_checkpoint_iter, _done, identity, plan, run_active,
+                   stage_base)
 from .logs import read_scalars
 from .runs import Entry, RunSpec, result_path
 from .table import run_minutes
@@ -28,10 +31,12 @@ def _sec_per_iter(rows: List[dict]) -> Optional[float]:
 
 def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
     """State of one run: ``state`` is ``finished`` (with ``top1``),
-    ``training`` / ``waiting`` (with ``stages``: per stage its iterations
-    ``done`` (logged), ``saved`` (in the last checkpoint) and ``total``, and
-    ``sec_per_iter`` where logged) or ``conflict`` (its JSON holds another
-    run)."""
+    ``training`` / ``stopped`` / ``waiting`` (with ``stages``: per stage
+    its iterations ``done`` (logged), ``saved`` (in the last checkpoint)
+    and ``total``, and ``sec_per_iter`` where logged) or ``conflict`` (its
+    JSON holds another run). ``training`` where a process works on it, or
+    where that cannot be told (:func:`~.grid.run_active`) and it has
+    logged iterations; ``stopped`` where it has and none does."""
     stages = plan(spec, entry)
     run_dir = osp.join(spec.work_dir, entry.name.replace('>', '+'),
                        f'seed{seed}')
@@ -60,7 +65,10 @@ def run_status(spec: RunSpec, entry: Entry, seed: int) -> dict:
                         minutes=run_minutes(rec))
         return dict(base, state='conflict')
     started = any(row['done'] > 0 for row in info)
-    return dict(base, state='training' if started else 'waiting')
+    active = run_active(run_dir)
+    if active or (started and active is None):
+        return dict(base, state='training')
+    return dict(base, state='stopped' if started else 'waiting')
 
 
 def remaining_seconds(runs: List[dict]) -> Dict[str, float]:
@@ -93,7 +101,7 @@ def remaining_seconds(runs: List[dict]) -> Dict[str, float]:
     out = {}
     counted = set()
     for r in runs:
-        if r['state'] not in ('training', 'waiting'):
+        if r['state'] not in ('training', 'stopped', 'waiting'):
             continue
         total = 0.0
         for st in r['stages']:
@@ -136,7 +144,8 @@ def format_status(runs: List[dict], jobs: int) -> str:
                 head += f', about {sec / 60:.0f} min left'
         lines.append(head)
     count = {s: sum(r['state'] == s for r in runs)
-             for s in ('finished', 'training', 'waiting', 'conflict')}
+             for s in ('finished', 'training', 'stopped', 'waiting',
+                       'conflict')}
     total = sum(left.values())
     tail = ', '.join(f'{n} {s}' for s, n in count.items() if n)
     if left and total == total:
