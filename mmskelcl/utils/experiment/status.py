@@ -8,9 +8,10 @@ reports the last iteration of its ``scalars.json`` and its last checkpoint
 (an interrupted run resumes from that checkpoint, so iterations logged
 after it are done again). A started run is *stopped* when no process
 works on it (its ``run.lock`` is released, or names a process of this host
-that is gone): it resumes when the grid runs again. Seconds per iteration are the median logged
-``time`` of a stage's last 20 log lines; a waiting run is estimated from
-the runs of the same config, else from every run of the grid.
+that is gone): it resumes when the grid runs again. Seconds per iteration
+are the median logged ``time`` of a stage's last 20 log lines; a waiting
+run is estimated from the runs of the same config, else from every run of
+the grid.
 """
 import json
 import os.path as osp

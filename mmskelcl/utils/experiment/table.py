@@ -265,8 +265,8 @@ def probe_title(baseline: str, entries: Sequence[str]) -> str:
     -> ``probe linear_bn``); the whole probe when only ``random`` probes
     it."""
     probe = baseline.split('>', 1)[1]
-    pre = [e.split('>', 1)[0] for e in entries]
-    pre = [p for p in pre if p != 'random']
+    pre = [e.split('>', 1)[0] for e in entries
+           if not e.startswith('random>')]
     if not pre:
         return f'probe {probe}'
     stem = osp.commonprefix([probe] + pre)
